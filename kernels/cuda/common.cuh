@@ -1,0 +1,47 @@
+#pragma once
+// Device-side helpers shared by the hand-written kernels.
+#include <cstdint>
+
+#include "kernels/cuda/check.h"
+
+namespace sgan::cuda {
+
+constexpr int warp_size = 32;
+
+inline unsigned int ceil_div(std::int64_t a, std::int64_t b) {
+  return static_cast<unsigned int>((a + b - 1) / b);
+}
+
+// Grid for a one-thread-per-element kernel over n elements; the grid is capped and the kernels
+// loop (grid-stride), so any n works with one launch.
+inline unsigned int elementwise_blocks(std::int64_t n, int threads) {
+  constexpr std::int64_t max_blocks = 65535;
+  const std::int64_t blocks = (n + threads - 1) / threads;
+  return static_cast<unsigned int>(blocks < 1 ? 1 : (blocks > max_blocks ? max_blocks : blocks));
+}
+
+// Sum over the 32 lanes of a warp by butterfly shuffles; every lane gets the total. The order of
+// additions is fixed, so the result is deterministic.
+template <typename T>
+__device__ inline T warp_sum(T value) {
+  for (int offset = warp_size / 2; offset > 0; offset /= 2)
+    value += __shfl_xor_sync(0xffffffffu, value, offset);
+  return value;
+}
+
+// Sum over all threads of a block (blockDim.x a multiple of 32, at most 1024) in a fixed order;
+// every thread gets the total. `scratch` holds 32 values in shared memory.
+template <typename T>
+__device__ inline T block_sum(T value, T* scratch) {
+  const int lane = threadIdx.x % warp_size;
+  const int warp = threadIdx.x / warp_size;
+  value = warp_sum(value);
+  __syncthreads();  // scratch may still be read by a previous call
+  if (lane == 0) scratch[warp] = value;
+  __syncthreads();
+  const int warps = blockDim.x / warp_size;
+  value = lane < warps ? scratch[lane] : T(0);
+  return warp_sum(value);
+}
+
+}  // namespace sgan::cuda

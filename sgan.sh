@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The project's entry point. Every command works on a fresh Debian machine: it installs what is
+# missing (apt-get), configures and builds before doing its job.
+#
+#   ./sgan.sh test            install deps, build everything, run the whole test suite (ctest)
+#   ./sgan.sh build           install deps and build into build/ (binaries in build/bin/)
+#   ./sgan.sh deps            install the Debian packages the build needs
+#
+# Environment: BUILD_DIR (default build), BUILD_TYPE (default Release), JOBS (default nproc),
+# SGAN_CUDA_ARCHS (default 90), CUDNN_ROOT (where cuDNN is not inside the CUDA toolkit).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+BUILD_DIR=${BUILD_DIR:-build}
+BUILD_TYPE=${BUILD_TYPE:-Release}
+JOBS=${JOBS:-$(nproc)}
+
+DEBIAN_PACKAGES=(cmake ninja-build g++ pkg-config libfmt-dev libgtest-dev libgmock-dev libcli11-dev
+  nlohmann-json3-dev libstb-dev librandom123-dev zlib1g-dev libbenchmark-dev)
+
+log() { printf '[sgan] %s\n' "$*" >&2; }
+
+install_deps() {
+  local missing=()
+  for p in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { log "need root (or sudo) to install: ${missing[*]}"; exit 1; }
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# nvcc is often not on PATH (CI strips the environment); look in the usual toolkit location.
+find_nvcc() {
+  if command -v nvcc >/dev/null; then command -v nvcc
+  elif [ -x /usr/local/cuda/bin/nvcc ]; then echo /usr/local/cuda/bin/nvcc
+  fi
+}
+
+configure() {
+  local args=(-S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE")
+  local nvcc; nvcc=$(find_nvcc)
+  if [ -n "$nvcc" ]; then
+    args+=(-DCMAKE_CUDA_COMPILER="$nvcc")
+  else
+    log "no nvcc found: building the CPU backend only"
+    args+=(-DSGAN_CUDA=OFF)
+  fi
+  [ -n "${SGAN_CUDA_ARCHS:-}" ] && args+=(-DSGAN_CUDA_ARCHS="$SGAN_CUDA_ARCHS")
+  [ -n "${CUDNN_ROOT:-}" ] && args+=(-DCUDNN_ROOT="$CUDNN_ROOT")
+  cmake "${args[@]}" >/dev/null
+}
+
+build() {
+  install_deps
+  configure
+  cmake --build "$BUILD_DIR" -j "$JOBS"
+}
+
+run_tests() {
+  build
+  ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" "$@"
+}
+
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  deps) install_deps ;;
+  build) build ;;
+  test) run_tests "$@" ;;
+  -h|--help|help|"") usage ;;
+  *) log "unknown command '$cmd'"; usage; exit 2 ;;
+esac
