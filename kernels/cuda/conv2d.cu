@@ -1,0 +1,266 @@
+// conv2d on the GPU: the implicit-GEMM kernels of conv_implicit_gemm.cuh with the tile for each
+// shape, the split of backward_weight's long reduction, and the per-channel bias gradient.
+#include "kernels/conv2d.h"
+#include "kernels/cuda/conv_implicit_gemm.cuh"
+
+#include <algorithm>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace sgan::cuda {
+namespace {
+
+using conv::FastDivmod;
+using conv::Tile;
+
+// forward / backward_data tiles, chosen by the number of output channels N so that a narrow
+// product does not leave most of a 64-wide tile idle. 256 threads each, 16 k per slice.
+using WideChannelsTile = Tile<64, 64, 16, 4, 4>;    // N > 32: 4 x 4 accumulators per thread
+using NarrowChannelsTile = Tile<128, 32, 16, 4, 4>; // 4 < N <= 32
+using FewChannelsTile = Tile<256, 4, 16, 4, 1>;     // N <= 4, e.g. G's 64 -> 1 output layer
+
+// backward_weight tiles, chosen by its number of rows M = c_out.
+using WeightTile = Tile<64, 64, 16, 4, 4>;        // c_out > 32
+using NarrowWeightTile = Tile<32, 128, 16, 4, 4>; // 4 < c_out <= 32
+using FewWeightTile = Tile<4, 256, 16, 1, 4>;     // c_out <= 4
+
+// backward_weight splits its K = n h_out w_out until there are about this many blocks (two for
+// each of an H100's 132 SMs), keeping at least this many k slices per split. The split depends on
+// the shape only, so the result and its rounding are the same on every GPU.
+constexpr std::int64_t weight_grad_target_blocks = 264;
+constexpr int weight_grad_min_slices_per_split = 8;
+
+constexpr std::int64_t max_grid_x = 2147483647;
+constexpr std::int64_t max_grid_yz = 65535;
+constexpr int reduction_threads = 256;
+
+std::int64_t ceil_div64(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+void require(bool ok, const std::string& what) {
+  if (!ok) throw std::invalid_argument("conv2d (cuda): " + what);
+}
+
+// A device buffer from the stream-ordered pool (cudaMallocAsync), released with cudaFreeAsync
+// on the same stream after the work queued before the release: no device synchronisation, and
+// capturable in a CUDA graph.
+class StreamScratch {
+public:
+  StreamScratch(std::size_t count, cudaStream_t stream) : stream_(stream) {
+    CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&data_), count * sizeof(float), stream_));
+  }
+  ~StreamScratch() { cudaFreeAsync(data_, stream_); }
+  StreamScratch(const StreamScratch&) = delete;
+  StreamScratch& operator=(const StreamScratch&) = delete;
+  float* get() const { return data_; }
+
+private:
+  float* data_ = nullptr;
+  cudaStream_t stream_;
+};
+
+// dw[e] += sum_z partials[z][e], z in increasing order: the second, fixed-order pass of the split
+// backward_weight reduction.
+__global__ void sum_partials_kernel(std::int64_t size, int splits,
+                                    const float* __restrict__ partials, float* __restrict__ dw) {
+  for (std::int64_t e = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; e < size;
+       e += std::int64_t(gridDim.x) * blockDim.x) {
+    float sum = 0.0f;
+    for (int z = 0; z < splits; ++z) sum += partials[z * size + e];
+    dw[e] += sum;
+  }
+}
+
+// db[c] += sum over (image, p) of dy[image, c, p]: one block per channel, each thread a strided
+// share of the channel's images x pixels in a fixed order, then a fixed-order block sum.
+__global__ void channel_sum_kernel(int channels, int per_channel, FastDivmod image_pixels,
+                                   const float* __restrict__ dy, float* __restrict__ db) {
+  __shared__ float scratch[warp_size];
+  const int c = blockIdx.x;
+  const std::int64_t pixels = image_pixels.divisor;
+  float sum = 0.0f;
+  for (int e = threadIdx.x; e < per_channel; e += blockDim.x) {
+    int image, p;
+    image_pixels.divmod(e, image, p);
+    sum += dy[(std::int64_t(image) * channels + c) * pixels + p];
+  }
+  sum = block_sum(sum, scratch);
+  if (threadIdx.x == 0) db[c] += sum;
+}
+
+template <class GemmTile, class Problem>
+void launch_conv_gemm(const Problem& problem, std::int64_t max_rows, int channels, int phases,
+                      const float* bias, const Activation& epilogue, float* out,
+                      cudaStream_t stream) {
+  const std::int64_t row_blocks = ceil_div64(max_rows, GemmTile::bm);
+  const std::int64_t channel_blocks = ceil_div64(channels, GemmTile::bn);
+  require(row_blocks <= max_grid_x, "too many output pixels for one launch");
+  require(channel_blocks <= max_grid_yz, "too many channels for one launch");
+  require(phases <= max_grid_yz, "stride too large (stride^2 must be at most 65535)");
+  const dim3 grid(static_cast<unsigned int>(row_blocks), static_cast<unsigned int>(channel_blocks),
+                  static_cast<unsigned int>(phases));
+  conv::conv_gemm_kernel<GemmTile, Problem>
+      <<<grid, GemmTile::threads, 0, stream>>>(problem, bias, epilogue, out);
+  CUDA_CHECK_LAUNCH();
+}
+
+template <class Problem>
+void run_conv_gemm(const Problem& problem, std::int64_t max_rows, int channels, int phases,
+                   const float* bias, const Activation& epilogue, float* out, cudaStream_t stream) {
+  if (channels > 32)
+    launch_conv_gemm<WideChannelsTile>(problem, max_rows, channels, phases, bias, epilogue, out,
+                                       stream);
+  else if (channels > 4)
+    launch_conv_gemm<NarrowChannelsTile>(problem, max_rows, channels, phases, bias, epilogue, out,
+                                         stream);
+  else
+    launch_conv_gemm<FewChannelsTile>(problem, max_rows, channels, phases, bias, epilogue, out,
+                                      stream);
+}
+
+template <class GemmTile>
+void launch_weight_grad(const conv::WeightGradProblem& p, float* dw, cudaStream_t stream) {
+  const std::int64_t col_blocks = ceil_div64(p.cols, GemmTile::bn);
+  const std::int64_t row_blocks = ceil_div64(p.rows, GemmTile::bm);
+  require(col_blocks <= max_grid_x && row_blocks <= max_grid_yz, "weight too large for one launch");
+  const std::int64_t slices = ceil_div64(p.k_size, GemmTile::bk);
+  const std::int64_t most_splits =
+      std::max<std::int64_t>(slices / weight_grad_min_slices_per_split, 1);
+  const std::int64_t wanted = std::clamp<std::int64_t>(
+      weight_grad_target_blocks / (col_blocks * row_blocks), 1, most_splits);
+  const int k_per_split = static_cast<int>(ceil_div64(slices, wanted) * GemmTile::bk);
+  const int splits = static_cast<int>(ceil_div64(p.k_size, k_per_split)); // none of them empty
+  const dim3 grid(static_cast<unsigned int>(col_blocks), static_cast<unsigned int>(row_blocks),
+                  static_cast<unsigned int>(splits));
+  if (splits == 1) {
+    conv::weight_grad_kernel<GemmTile>
+        <<<grid, GemmTile::threads, 0, stream>>>(p, k_per_split, dw, nullptr);
+    CUDA_CHECK_LAUNCH();
+    return;
+  }
+  // Each split writes its own slice of the workspace; sum_partials_kernel adds them in split order.
+  const std::int64_t size = std::int64_t(p.rows) * p.cols;
+  const StreamScratch partials(static_cast<std::size_t>(splits * size), stream);
+  conv::weight_grad_kernel<GemmTile>
+      <<<grid, GemmTile::threads, 0, stream>>>(p, k_per_split, dw, partials.get());
+  CUDA_CHECK_LAUNCH();
+  sum_partials_kernel<<<elementwise_blocks(size, reduction_threads), reduction_threads, 0,
+                        stream>>>(size, splits, partials.get(), dw);
+  CUDA_CHECK_LAUNCH();
+}
+
+conv::ForwardProblem forward_problem(const Conv2dShape& s, const float* x, const float* w) {
+  conv::ForwardProblem p;
+  p.x = x;
+  p.w = w;
+  p.c_in = s.c_in;
+  p.h_in = s.h_in;
+  p.w_in = s.w_in;
+  p.w_out = s.w_out;
+  p.stride = s.stride;
+  p.pad_top = s.pad_top;
+  p.pad_left = s.pad_left;
+  p.channels = s.c_out;
+  p.k_size = s.c_in * s.kh * s.kw;
+  p.pixels = std::int64_t(s.h_out) * s.w_out;
+  p.rows = s.n * p.pixels;
+  p.taps = FastDivmod(s.kh * s.kw);
+  p.tap_cols = FastDivmod(s.kw);
+  return p;
+}
+
+conv::BackwardDataProblem backward_data_problem(const Conv2dShape& s, const float* dy,
+                                                const float* w) {
+  conv::BackwardDataProblem p;
+  p.dy = dy;
+  p.w = w;
+  p.images = s.n;
+  p.c_in = s.c_in;
+  p.h_in = s.h_in;
+  p.w_in = s.w_in;
+  p.c_out = s.c_out;
+  p.h_out = s.h_out;
+  p.w_out = s.w_out;
+  p.kh = s.kh;
+  p.kw = s.kw;
+  p.stride = s.stride;
+  p.pad_top = s.pad_top;
+  p.pad_left = s.pad_left;
+  return p;
+}
+
+conv::WeightGradProblem weight_grad_problem(const Conv2dShape& s, const float* x, const float* dy) {
+  const std::int64_t k_size = std::int64_t(s.n) * s.h_out * s.w_out;
+  // k0 + k_per_split must not overflow an int.
+  require(k_size <= (std::int64_t(1) << 30), "n h_out w_out must be at most 2^30");
+  conv::WeightGradProblem p;
+  p.x = x;
+  p.dy = dy;
+  p.c_in = s.c_in;
+  p.h_in = s.h_in;
+  p.w_in = s.w_in;
+  p.c_out = s.c_out;
+  p.stride = s.stride;
+  p.pad_top = s.pad_top;
+  p.pad_left = s.pad_left;
+  p.rows = s.c_out;
+  p.cols = s.c_in * s.kh * s.kw;
+  p.k_size = static_cast<int>(k_size);
+  p.pixels = s.h_out * s.w_out;
+  p.image_pixels = FastDivmod(p.pixels);
+  p.pixel_cols = FastDivmod(s.w_out);
+  p.taps = FastDivmod(s.kh * s.kw);
+  p.tap_cols = FastDivmod(s.kw);
+  return p;
+}
+
+} // namespace
+
+void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y,
+                    const Activation& epilogue, cudaStream_t stream) {
+  const conv::ForwardProblem p = forward_problem(s, x, w);
+  run_conv_gemm(p, p.rows, s.c_out, 1, b, epilogue, y, stream);
+}
+
+void conv2d_backward_data_epilogue(const Conv2dShape& s, const float* dy, const float* w,
+                                   const float* bias, const Activation& epilogue, float* dx,
+                                   cudaStream_t stream) {
+  // The largest phase has ceil(h_in / s) rows and ceil(w_in / s) columns per image.
+  const std::int64_t max_rows =
+      std::int64_t(s.n) * ceil_div64(s.h_in, s.stride) * ceil_div64(s.w_in, s.stride);
+  require(s.stride <= 255, "stride must be at most 255");
+  run_conv_gemm(backward_data_problem(s, dy, w), max_rows, s.c_in, s.stride * s.stride, bias,
+                epilogue, dx, stream);
+}
+
+void conv2d_backward_data(const Conv2dShape& s, const float* dy, const float* w, float* dx,
+                          cudaStream_t stream) {
+  conv2d_backward_data_epilogue(s, dy, w, nullptr, Activation::identity(), dx, stream);
+}
+
+void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw,
+                            cudaStream_t stream) {
+  const conv::WeightGradProblem p = weight_grad_problem(s, x, dy);
+  if (s.c_out > 32)
+    launch_weight_grad<WeightTile>(p, dw, stream);
+  else if (s.c_out > 4)
+    launch_weight_grad<NarrowWeightTile>(p, dw, stream);
+  else
+    launch_weight_grad<FewWeightTile>(p, dw, stream);
+}
+
+void channel_sum_accumulate(int images, int channels, std::int64_t pixels, const float* dy,
+                            float* db, cudaStream_t stream) {
+  const std::int64_t per_channel = images * pixels;
+  require(per_channel <= std::int64_t(2147483647), "more than 2^31 - 1 values per channel");
+  if (channels == 0 || per_channel == 0) return;
+  channel_sum_kernel<<<static_cast<unsigned int>(channels), reduction_threads, 0, stream>>>(
+      channels, static_cast<int>(per_channel), FastDivmod(static_cast<int>(pixels)), dy, db);
+  CUDA_CHECK_LAUNCH();
+}
+
+void conv2d_backward_bias(const Conv2dShape& s, const float* dy, float* db, cudaStream_t stream) {
+  channel_sum_accumulate(s.n, s.c_out, std::int64_t(s.h_out) * s.w_out, dy, db, stream);
+}
+
+} // namespace sgan::cuda

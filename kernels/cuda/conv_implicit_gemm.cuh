@@ -1,0 +1,502 @@
+#pragma once
+// Implicit GEMM for 2-D convolution. Every direction of conv2d (and so of conv_transpose2d) is a
+// matrix product whose operands are gathered from the NCHW tensors on the fly, slice by slice,
+// into shared memory; no im2col matrix is ever written to global memory.
+//
+//   forward          y[m, n]   = act(b[n] + sum_k X[m, k] W[k, n])   m = (image, oh, ow), n = co,
+//                                                                    k = (ci, i, j)
+//   backward_data    dx[m, n]  = act(b[n] + sum_k DY[m, k] W[k, n])  m = (image, ih, iw), n = ci,
+//                                                                    k = (co, i, j)
+//   backward_weight  dw[m, n] += sum_k DY[m, k] X[k, n]              m = co, n = (ci, i, j),
+//                                                                    k = (image, oh, ow)
+//
+// A block computes a bm x bn tile of the product, stepping through k in slices of bk; each thread
+// owns a tm x tn block of accumulators in registers, its rows and columns strided by bm / tm and
+// bn / tn so that a warp reads consecutive shared-memory words. The next slice is fetched from
+// global memory into registers while the current one is multiplied out of shared memory.
+//
+// The forward and backward_data bias + activation epilogue is applied as the tile is written, so
+// conv_transpose2d's forward (conv2d's backward_data plus bias and activation) is one launch too.
+#include "kernels/activation.h"
+#include "kernels/conv2d.h"
+#include "kernels/cuda/common.cuh"
+
+#include <cstdint>
+
+namespace sgan::cuda::conv {
+
+// x / d and x % d for 0 <= x < 2^31 and a divisor fixed per launch, by a multiply and a shift
+// (Granlund & Montgomery 1994, as in CUTLASS's FastDivmod): with l = ceil(log2 d) and
+// m = ceil(2^(31 + l) / d) < 2^32, floor(x / d) = floor(x m / 2^(31 + l)) for every x < 2^31.
+// The index decodes in the inner loops divide by runtime sizes (kh kw, kw, h_out w_out, ...); a
+// GPU has no integer divider, and its software division costs ~20 instructions per element.
+struct FastDivmod {
+  int divisor = 1;
+  unsigned int multiplier = 0;
+  unsigned int shift = 0;
+
+  FastDivmod() = default;
+  SGAN_HOST_DEVICE explicit FastDivmod(int d) : divisor(d) {
+    if (d == 1) return;
+    unsigned int log2_ceil = 0;
+    while ((1ull << log2_ceil) < static_cast<unsigned long long>(d)) ++log2_ceil;
+    const unsigned int p = 31 + log2_ceil;
+    multiplier = static_cast<unsigned int>(((1ull << p) + static_cast<unsigned int>(d) - 1) /
+                                           static_cast<unsigned int>(d));
+    shift = p - 32;
+  }
+
+  __device__ int div(int x) const {
+    return divisor == 1
+               ? x
+               : static_cast<int>(__umulhi(static_cast<unsigned int>(x), multiplier) >> shift);
+  }
+  __device__ void divmod(int x, int& quotient, int& remainder) const {
+    quotient = div(x);
+    remainder = x - quotient * divisor;
+  }
+};
+
+// The block tile: bm x bn outputs per block, tm x tn per thread, k consumed bk at a time.
+template <int BM, int BN, int BK, int TM, int TN> struct Tile {
+  static constexpr int bm = BM, bn = BN, bk = BK, tm = TM, tn = TN;
+  static constexpr int row_threads = BM / TM; // threads along m; a thread's rows are this apart
+  static constexpr int col_threads = BN / TN; // threads along n
+  static constexpr int threads = row_threads * col_threads;
+  static_assert(BM % TM == 0 && BN % TN == 0, "a thread's sub-tile must divide the block tile");
+  static_assert(threads % warp_size == 0 && threads <= 1024, "whole warps, at most 1024 threads");
+};
+
+// Row stride of a shared-memory slice written k-fastest (a half-warp stores 16 consecutive k of
+// one row, the other half the next row): 2 x odd words put those 32 stores on 32 banks.
+SGAN_HOST_DEVICE constexpr int k_fastest_stride(int width) {
+  return width % 4 == 0 ? width + 2 : width + 1;
+}
+
+// acc[r][c] += sum_kk a[kk][row + r row_step] * b[kk][col + c col_step] over one slice.
+template <int BK, int TM, int TN, int RowStep, int ColStep, int AStride, int BStride>
+__device__ __forceinline__ void multiply_slice(const float* a, const float* b, int row, int col,
+                                               float (&acc)[TM][TN]) {
+#pragma unroll
+  for (int kk = 0; kk < BK; ++kk) {
+    float a_frag[TM], b_frag[TN];
+#pragma unroll
+    for (int r = 0; r < TM; ++r) a_frag[r] = a[kk * AStride + row + r * RowStep];
+#pragma unroll
+    for (int c = 0; c < TN; ++c) b_frag[c] = b[kk * BStride + col + c * ColStep];
+#pragma unroll
+    for (int r = 0; r < TM; ++r)
+#pragma unroll
+      for (int c = 0; c < TN; ++c) acc[r][c] = fmaf(a_frag[r], b_frag[c], acc[r][c]);
+  }
+}
+
+__device__ __forceinline__ bool inside(int i, int size) {
+  return static_cast<unsigned int>(i) < static_cast<unsigned int>(size);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forward: out = y, rows m = (image, oh, ow), columns n = co, k = (ci, i, j).
+//   A[m, k] = x[image, ci, oh s - pad_top + i, ow s - pad_left + j]  (0 outside x)
+//   B[k, n] = w[co, ci, i, j] = w[n K + k]
+struct ForwardProblem {
+  const float* x = nullptr;
+  const float* w = nullptr;
+  int c_in = 0, h_in = 0, w_in = 0, w_out = 0, stride = 1, pad_top = 0, pad_left = 0;
+  int channels = 0;        // N = c_out
+  int k_size = 0;          // K = c_in kh kw
+  std::int64_t rows = 0;   // M = n h_out w_out
+  std::int64_t pixels = 0; // h_out w_out, the stride between output channels
+  FastDivmod taps;         // k -> (ci, i kw + j)
+  FastDivmod tap_cols;     // i kw + j -> (i, j)
+
+  // What a thread needs of its A row across the whole k loop.
+  struct Row {
+    std::int64_t x_offset = 0; // x[image, 0, 0, 0]
+    int ih0 = 0, iw0 = 0;      // top-left input pixel of the window, may be negative
+    bool valid = false;
+  };
+
+  __device__ ForwardProblem phase(int) const { return *this; }
+
+  __device__ Row row(std::int64_t m) const {
+    Row r;
+    if (m >= rows) return r;
+    const std::int64_t image = m / pixels;
+    const int p = static_cast<int>(m - image * pixels);
+    const int oh = p / w_out, ow = p - oh * w_out;
+    r.x_offset = image * c_in * h_in * w_in;
+    r.ih0 = oh * stride - pad_top;
+    r.iw0 = ow * stride - pad_left;
+    r.valid = true;
+    return r;
+  }
+
+  __device__ float a(const Row& r, int k) const {
+    if (!r.valid || k >= k_size) return 0.0f;
+    int ci, tap, i, j;
+    taps.divmod(k, ci, tap);
+    tap_cols.divmod(tap, i, j);
+    const int ih = r.ih0 + i, iw = r.iw0 + j;
+    if (!inside(ih, h_in) || !inside(iw, w_in)) return 0.0f;
+    return __ldg(x + r.x_offset + static_cast<std::int64_t>(ci) * h_in * w_in + ih * w_in + iw);
+  }
+
+  __device__ float b(int k, int n) const {
+    if (k >= k_size || n >= channels) return 0.0f;
+    return __ldg(w + static_cast<std::int64_t>(n) * k_size + k);
+  }
+
+  // out[m, n] = y[out_offset(m) + n pixels]
+  __device__ std::int64_t out_offset(std::int64_t m) const {
+    const std::int64_t image = m / pixels;
+    return image * channels * pixels + (m - image * pixels);
+  }
+  __device__ std::int64_t out_channel_stride() const { return pixels; }
+};
+
+// ---------------------------------------------------------------------------------------------
+// backward_data: out = dx, rows m = (image, ih, iw), columns n = ci, k = (co, i, j).
+// dx[ih] receives dy[oh] through tap i only where ih + pad_top - i = oh s. Input rows fall into s
+// classes by (ih + pad_top) mod s = r, and class r meets exactly the taps i = r, r + s, ...; so
+// the s x s (row class, column class) pairs are s^2 independent dense GEMMs ("phases"), each with
+// K = c_out ceil((kh - r) / s) ceil((kw - r') / s), and no multiply is spent on a tap that cannot
+// contribute. blockIdx.z picks the phase; its rows are ih = first_ih + a s, iw = first_iw + b s.
+struct BackwardDataPhase {
+  const float* dy = nullptr;
+  const float* w = nullptr;
+  int c_in = 0, h_in = 0, w_in = 0, c_out = 0, h_out = 0, w_out = 0, kh = 0, kw = 0, stride = 1;
+  int tap_row0 = 0, tap_col0 = 0; // the phase's taps: i = tap_row0 + ti s, j = tap_col0 + tj s
+  int first_ih = 0, first_iw = 0; // the phase's first input row and column
+  int rows_h = 0, rows_w = 0;     // how many input rows / columns the phase has
+  int oh0 = 0, ow0 = 0;           // (first_ih + pad_top - tap_row0) / s, exact; same for columns
+  int channels = 0;               // N = c_in
+  int k_size = 0;                 // K = c_out taps_h taps_w
+  std::int64_t rows = 0;          // M = n rows_h rows_w
+  FastDivmod taps;                // k -> (co, ti taps_w + tj)
+  FastDivmod tap_cols;            // ti taps_w + tj -> (ti, tj)
+
+  struct Row {
+    std::int64_t dy_offset = 0; // dy[image, 0, 0, 0]
+    int oh = 0, ow = 0;         // the output pixel tap (ti, tj) = (0, 0) reads: oh - ti, ow - tj
+    bool valid = false;
+  };
+
+  __device__ Row row(std::int64_t m) const {
+    Row r;
+    if (m >= rows) return r;
+    const int per_image = rows_h * rows_w;
+    const std::int64_t image = m / per_image;
+    const int p = static_cast<int>(m - image * per_image);
+    const int a = p / rows_w, b = p - a * rows_w;
+    r.dy_offset = image * c_out * h_out * w_out;
+    r.oh = oh0 + a;
+    r.ow = ow0 + b;
+    r.valid = true;
+    return r;
+  }
+
+  __device__ float a(const Row& r, int k) const {
+    if (!r.valid || k >= k_size) return 0.0f;
+    int co, tap, ti, tj;
+    taps.divmod(k, co, tap);
+    tap_cols.divmod(tap, ti, tj);
+    const int oh = r.oh - ti, ow = r.ow - tj;
+    if (!inside(oh, h_out) || !inside(ow, w_out)) return 0.0f;
+    return __ldg(dy + r.dy_offset + static_cast<std::int64_t>(co) * h_out * w_out + oh * w_out +
+                 ow);
+  }
+
+  __device__ float b(int k, int n) const {
+    if (k >= k_size || n >= channels) return 0.0f;
+    int co, tap, ti, tj;
+    taps.divmod(k, co, tap);
+    tap_cols.divmod(tap, ti, tj);
+    const int i = tap_row0 + ti * stride, j = tap_col0 + tj * stride;
+    return __ldg(w + ((static_cast<std::int64_t>(co) * c_in + n) * kh + i) * kw + j);
+  }
+
+  __device__ std::int64_t out_offset(std::int64_t m) const {
+    const int per_image = rows_h * rows_w;
+    const std::int64_t image = m / per_image;
+    const int p = static_cast<int>(m - image * per_image);
+    const int a = p / rows_w, b = p - a * rows_w;
+    const int ih = first_ih + a * stride, iw = first_iw + b * stride;
+    return image * c_in * h_in * w_in + static_cast<std::int64_t>(ih) * w_in + iw;
+  }
+  __device__ std::int64_t out_channel_stride() const {
+    return static_cast<std::int64_t>(h_in) * w_in;
+  }
+};
+
+struct BackwardDataProblem {
+  const float* dy = nullptr;
+  const float* w = nullptr;
+  int images = 0, c_in = 0, h_in = 0, w_in = 0, c_out = 0, h_out = 0, w_out = 0;
+  int kh = 0, kw = 0, stride = 1, pad_top = 0, pad_left = 0;
+
+  // Phase z = (tap_row0, tap_col0) = (z / s, z % s).
+  __device__ BackwardDataPhase phase(int z) const {
+    BackwardDataPhase p;
+    p.dy = dy;
+    p.w = w;
+    p.c_in = c_in;
+    p.h_in = h_in;
+    p.w_in = w_in;
+    p.c_out = c_out;
+    p.h_out = h_out;
+    p.w_out = w_out;
+    p.kh = kh;
+    p.kw = kw;
+    p.stride = stride;
+    p.tap_row0 = z / stride;
+    p.tap_col0 = z % stride;
+    // first_ih is the smallest ih >= 0 with ih = tap_row0 - pad_top (mod s).
+    p.first_ih = ((p.tap_row0 - pad_top) % stride + stride) % stride;
+    p.first_iw = ((p.tap_col0 - pad_left) % stride + stride) % stride;
+    p.rows_h = p.first_ih < h_in ? (h_in - 1 - p.first_ih) / stride + 1 : 0;
+    p.rows_w = p.first_iw < w_in ? (w_in - 1 - p.first_iw) / stride + 1 : 0;
+    const int taps_h = p.tap_row0 < kh ? (kh - 1 - p.tap_row0) / stride + 1 : 0;
+    const int taps_w = p.tap_col0 < kw ? (kw - 1 - p.tap_col0) / stride + 1 : 0;
+    // first_ih + pad_top - tap_row0 is a multiple of s and > -s, so >= 0.
+    p.oh0 = (p.first_ih + pad_top - p.tap_row0) / stride;
+    p.ow0 = (p.first_iw + pad_left - p.tap_col0) / stride;
+    p.channels = c_in;
+    p.k_size = c_out * taps_h * taps_w;
+    p.rows = static_cast<std::int64_t>(images) * p.rows_h * p.rows_w;
+    p.taps = FastDivmod(taps_h * taps_w > 0 ? taps_h * taps_w : 1);
+    p.tap_cols = FastDivmod(taps_w > 0 ? taps_w : 1);
+    return p;
+  }
+};
+
+// out[m, n] = act(bias[n] + sum_k A[m, k] B[k, n]) for the phase blockIdx.z of `problem`, whose
+// out[m, n] lives at out[out_offset(m) + n out_channel_stride()]. Grid: x over row tiles of the
+// largest phase, y over column tiles, z over phases. bias may be null.
+template <class Tile, class Problem>
+__global__ void __launch_bounds__(Tile::threads)
+    conv_gemm_kernel(const Problem problem, const float* __restrict__ bias,
+                     const Activation epilogue, float* __restrict__ out) {
+  constexpr int BM = Tile::bm, BN = Tile::bn, BK = Tile::bk, TM = Tile::tm, TN = Tile::tn;
+  constexpr int threads = Tile::threads;
+  // A is gathered m-fastest (consecutive threads read consecutive output pixels, i.e. neighbouring
+  // input pixels); each thread keeps one row for the whole k loop so its row decode is done once.
+  static_assert(threads % BM == 0, "each thread loads A for one fixed row");
+  constexpr int a_k_step = threads / BM;
+  static_assert(BK % a_k_step == 0, "the A slice must split evenly over the threads");
+  constexpr int a_loads = BK / a_k_step;
+  // B is read k-fastest: the weights are contiguous in k for the forward pass.
+  constexpr int b_loads = (BK * BN + threads - 1) / threads;
+  constexpr int b_stride = k_fastest_stride(BN);
+
+  __shared__ float a_slice[BK * BM];
+  __shared__ float b_slice[BK * b_stride];
+
+  const auto g = problem.phase(blockIdx.z);
+  const std::int64_t m0 = static_cast<std::int64_t>(blockIdx.x) * BM;
+  if (m0 >= g.rows) return; // block-uniform: this phase has fewer rows than the grid covers
+  const int n0 = blockIdx.y * BN;
+  const int t = threadIdx.x;
+
+  const int a_m = t % BM, a_k = t / BM;
+  const auto a_row = g.row(m0 + a_m);
+  float a_next[a_loads], b_next[b_loads];
+
+  auto load = [&](int k0) {
+#pragma unroll
+    for (int l = 0; l < a_loads; ++l) a_next[l] = g.a(a_row, k0 + a_k + l * a_k_step);
+#pragma unroll
+    for (int l = 0; l < b_loads; ++l) {
+      const int e = t + l * threads;
+      b_next[l] = e < BK * BN ? g.b(k0 + e % BK, n0 + e / BK) : 0.0f;
+    }
+  };
+  auto store = [&] {
+#pragma unroll
+    for (int l = 0; l < a_loads; ++l) a_slice[(a_k + l * a_k_step) * BM + a_m] = a_next[l];
+#pragma unroll
+    for (int l = 0; l < b_loads; ++l) {
+      const int e = t + l * threads;
+      if (e < BK * BN) b_slice[(e % BK) * b_stride + e / BK] = b_next[l];
+    }
+  };
+
+  const int tm_index = t % Tile::row_threads, tn_index = t / Tile::row_threads;
+  float acc[TM][TN] = {};
+  load(0);
+  for (int k0 = 0; k0 < g.k_size; k0 += BK) {
+    store();
+    __syncthreads();
+    if (k0 + BK < g.k_size) load(k0 + BK);
+    multiply_slice<BK, TM, TN, Tile::row_threads, Tile::col_threads, BM, b_stride>(
+        a_slice, b_slice, tm_index, tn_index, acc);
+    __syncthreads();
+  }
+
+  const std::int64_t channel_stride = g.out_channel_stride();
+#pragma unroll
+  for (int r = 0; r < TM; ++r) {
+    const std::int64_t m = m0 + tm_index + r * Tile::row_threads;
+    if (m >= g.rows) continue;
+    const std::int64_t offset = g.out_offset(m);
+#pragma unroll
+    for (int c = 0; c < TN; ++c) {
+      const int n = n0 + tn_index + c * Tile::col_threads;
+      if (n >= g.channels) continue;
+      const float value = acc[r][c] + (bias ? __ldg(bias + n) : 0.0f);
+      out[offset + n * channel_stride] = activation_apply(epilogue, value);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// backward_weight: dw[m, n] += sum_k A[m, k] B[k, n], rows m = co, columns n = (ci, i, j),
+// k = (image, oh, ow):
+//   A[m, k] = dy[image, co, oh, ow]
+//   B[k, n] = x[image, ci, oh s - pad_top + i, ow s - pad_left + j]  (0 outside x)
+// K is long (n h_out w_out) and M N small, so K is split over blockIdx.z: split z sums k in
+// [z k_per_split, (z + 1) k_per_split) and, where there are several splits, writes its tile to
+// partials[z] for a second, fixed-order pass; with one split it adds into dw directly.
+struct WeightGradProblem {
+  const float* x = nullptr;
+  const float* dy = nullptr;
+  int c_in = 0, h_in = 0, w_in = 0, c_out = 0, stride = 1, pad_top = 0, pad_left = 0;
+  int rows = 0;            // M = c_out
+  int cols = 0;            // N = c_in kh kw
+  int k_size = 0;          // K = n h_out w_out
+  int pixels = 0;          // h_out w_out
+  FastDivmod image_pixels; // k -> (image, oh w_out + ow)
+  FastDivmod pixel_cols;   // oh w_out + ow -> (oh, ow)
+  FastDivmod taps;         // n -> (ci, i kw + j)
+  FastDivmod tap_cols;     // i kw + j -> (i, j)
+};
+
+template <class Tile>
+__global__ void __launch_bounds__(Tile::threads)
+    weight_grad_kernel(const WeightGradProblem p, const int k_per_split, float* __restrict__ dw,
+                       float* __restrict__ partials) {
+  constexpr int BM = Tile::bm, BN = Tile::bn, BK = Tile::bk, TM = Tile::tm, TN = Tile::tn;
+  constexpr int threads = Tile::threads;
+  // Both operands are read k-fastest (consecutive k are neighbouring output pixels); each thread
+  // keeps one k column so the (image, oh, ow) decode is done once per slice for all its loads.
+  static_assert(threads % BK == 0, "each thread loads one fixed k of every slice");
+  constexpr int k_group = threads / BK; // rows of A (columns of B) one round of loads covers
+  constexpr int a_loads = (BM + k_group - 1) / k_group;
+  constexpr int b_loads = (BN + k_group - 1) / k_group;
+  constexpr int a_stride = k_fastest_stride(BM), b_stride = k_fastest_stride(BN);
+
+  __shared__ float a_slice[BK * a_stride];
+  __shared__ float b_slice[BK * b_stride];
+
+  const int t = threadIdx.x;
+  const int n0 = blockIdx.x * BN, m0 = blockIdx.y * BM;
+  const int k_begin = blockIdx.z * k_per_split;
+  const int k_end = min(p.k_size, k_begin + k_per_split);
+  const int load_k = t % BK, load_lane = t / BK;
+
+  // The B columns (ci, i, j) this thread loads, the same for every slice.
+  std::int64_t col_offset[b_loads];
+  int col_i[b_loads], col_j[b_loads];
+  bool col_valid[b_loads];
+#pragma unroll
+  for (int l = 0; l < b_loads; ++l) {
+    const int nn = load_lane + l * k_group;
+    const int n = n0 + nn;
+    col_valid[l] = nn < BN && n < p.cols;
+    int ci = 0, tap = 0, i = 0, j = 0;
+    if (col_valid[l]) {
+      p.taps.divmod(n, ci, tap);
+      p.tap_cols.divmod(tap, i, j);
+    }
+    col_offset[l] = static_cast<std::int64_t>(ci) * p.h_in * p.w_in;
+    col_i[l] = i - p.pad_top;
+    col_j[l] = j - p.pad_left;
+  }
+
+  float a_next[a_loads], b_next[b_loads];
+  auto load = [&](int k0) {
+    const int k = k0 + load_k;
+    const bool k_valid = k < k_end;
+    int image = 0, pixel = 0, oh = 0, ow = 0;
+    if (k_valid) {
+      p.image_pixels.divmod(k, image, pixel);
+      p.pixel_cols.divmod(pixel, oh, ow);
+    }
+    const float* dy_pixel = p.dy + static_cast<std::int64_t>(image) * p.c_out * p.pixels + pixel;
+    const float* x_image = p.x + static_cast<std::int64_t>(image) * p.c_in * p.h_in * p.w_in;
+#pragma unroll
+    for (int l = 0; l < a_loads; ++l) {
+      const int mm = load_lane + l * k_group;
+      const int m = m0 + mm;
+      a_next[l] = k_valid && mm < BM && m < p.rows
+                      ? __ldg(dy_pixel + static_cast<std::int64_t>(m) * p.pixels)
+                      : 0.0f;
+    }
+#pragma unroll
+    for (int l = 0; l < b_loads; ++l) {
+      const int ih = oh * p.stride + col_i[l], iw = ow * p.stride + col_j[l];
+      b_next[l] = k_valid && col_valid[l] && inside(ih, p.h_in) && inside(iw, p.w_in)
+                      ? __ldg(x_image + col_offset[l] + ih * p.w_in + iw)
+                      : 0.0f;
+    }
+  };
+  auto store = [&] {
+#pragma unroll
+    for (int l = 0; l < a_loads; ++l) {
+      const int mm = load_lane + l * k_group;
+      if (mm < BM) a_slice[load_k * a_stride + mm] = a_next[l];
+    }
+#pragma unroll
+    for (int l = 0; l < b_loads; ++l) {
+      const int nn = load_lane + l * k_group;
+      if (nn < BN) b_slice[load_k * b_stride + nn] = b_next[l];
+    }
+  };
+
+  // dw rows are contiguous in n, so threads run n-fastest for coalesced writes.
+  const int tn_index = t % Tile::col_threads, tm_index = t / Tile::col_threads;
+  float acc[TM][TN] = {};
+  load(k_begin);
+  for (int k0 = k_begin; k0 < k_end; k0 += BK) {
+    store();
+    __syncthreads();
+    if (k0 + BK < k_end) load(k0 + BK);
+    multiply_slice<BK, TM, TN, Tile::row_threads, Tile::col_threads, a_stride, b_stride>(
+        a_slice, b_slice, tm_index, tn_index, acc);
+    __syncthreads();
+  }
+
+  const std::int64_t split_offset = static_cast<std::int64_t>(blockIdx.z) * p.rows * p.cols;
+#pragma unroll
+  for (int r = 0; r < TM; ++r) {
+    const int m = m0 + tm_index + r * Tile::row_threads;
+    if (m >= p.rows) continue;
+#pragma unroll
+    for (int c = 0; c < TN; ++c) {
+      const int n = n0 + tn_index + c * Tile::col_threads;
+      if (n >= p.cols) continue;
+      const std::int64_t e = static_cast<std::int64_t>(m) * p.cols + n;
+      if (partials)
+        partials[split_offset + e] = acc[r][c];
+      else
+        dw[e] += acc[r][c];
+    }
+  }
+}
+
+} // namespace sgan::cuda::conv
+
+namespace sgan::cuda {
+
+// conv2d's backward_data with conv_transpose2d's forward epilogue: dx = act(b + conv2d^T(dy)).
+// bias may be null. Shared by conv2d.cu (no bias, identity) and conv_transpose2d.cu.
+void conv2d_backward_data_epilogue(const Conv2dShape& s, const float* dy, const float* w,
+                                   const float* bias, const Activation& epilogue, float* dx,
+                                   cudaStream_t stream);
+
+// db[c] += sum_{image, p} dy[image, c, p] for dy of shape [images, channels, pixels], in a fixed
+// order. Shared by conv2d's and conv_transpose2d's backward_bias.
+void channel_sum_accumulate(int images, int channels, std::int64_t pixels, const float* dy,
+                            float* db, cudaStream_t stream);
+
+} // namespace sgan::cuda
