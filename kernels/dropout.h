@@ -9,11 +9,18 @@
 // y may alias x and dx may alias dy.
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 
 #include "kernels/backend.h"
 #include "kernels/philox.h"
 
 namespace sgan {
+
+// Every backend's dropout rejects a keep_prob outside (0, 1] with std::invalid_argument.
+inline void check_dropout_keep_prob(float keep_prob) {
+  if (!(keep_prob > 0.0f && keep_prob <= 1.0f))
+    throw std::invalid_argument("dropout: keep_prob must be in (0, 1]");
+}
 
 namespace cpu {
 template <typename T>

@@ -1,0 +1,174 @@
+// Batch normalisation on the device. Train forward and backward run one block per channel: each
+// thread sums a fixed, strided subset of the channel's m = n * spatial values in double, then
+// block_sum adds the partial sums in a fixed order, so every run gives the same bits (no atomics).
+//
+// The batch statistics take one pass over x, as sums of values shifted by the channel's first
+// value K:  S1 = sum (x - K),  S2 = sum (x - K)^2,  mean = K + S1 / m,  var = S2 / m - (S1 / m)^2.
+// Unshifted, S2 / m - (S1 / m)^2 cancels catastrophically when |mean| >> std; with K a value of the
+// channel, |mean - K| is of the order of the spread, and in double the cancellation costs a digit
+// or two of sixteen. A second pass then normalises.
+#include "kernels/batchnorm.h"
+#include "kernels/cuda/common.cuh"
+
+#include <cstdint>
+#include <stdexcept>
+
+namespace sgan::cuda {
+namespace {
+
+// Offset in [n, c, spatial] of channel ch's j-th value, j = i * spatial + k (sample i, position
+// k). For BatchNorm1d (spatial 1) a channel's values are c apart.
+__device__ inline std::int64_t channel_value_offset(const BatchNormShape& s, int ch,
+                                                    std::uint32_t j) {
+  if (s.spatial == 1) return std::int64_t(j) * s.c + ch;
+  const std::uint32_t spatial = s.spatial;
+  const std::uint32_t i = j / spatial, k = j - i * spatial;
+  return (std::int64_t(i) * s.c + ch) * spatial + k;
+}
+
+__global__ void batchnorm_forward_train_kernel(
+    BatchNormShape s, BatchNormHyper hyper, Activation epilogue, const float* __restrict__ x,
+    const float* __restrict__ gamma, const float* __restrict__ beta, float* __restrict__ y,
+    float* running_mean, float* running_var, float* saved_mean, float* saved_invstd) {
+  __shared__ double scratch[warp_size];
+  const int ch = blockIdx.x;
+  const std::uint32_t m = std::uint32_t(s.n) * std::uint32_t(s.spatial);
+
+  const double shift = x[channel_value_offset(s, ch, 0)];
+  double shifted_sum = 0, shifted_squares = 0;
+  for (std::uint32_t j = threadIdx.x; j < m; j += blockDim.x) {
+    const double d = double(x[channel_value_offset(s, ch, j)]) - shift;
+    shifted_sum += d;
+    shifted_squares += d * d;
+  }
+  shifted_sum = block_sum(shifted_sum, scratch);
+  shifted_squares = block_sum(shifted_squares, scratch);
+
+  const double shifted_mean = shifted_sum / m;
+  const double var = fmax(shifted_squares / m - shifted_mean * shifted_mean, 0.0);
+  const double mean = shift + shifted_mean;
+  const double invstd = 1.0 / sqrt(var + double(hyper.eps));
+
+  if (threadIdx.x == 0) {
+    const double momentum = hyper.momentum;
+    running_mean[ch] = float((1 - momentum) * double(running_mean[ch]) + momentum * mean);
+    if (m > 1)
+      running_var[ch] = float((1 - momentum) * double(running_var[ch]) +
+                              momentum * var * double(m) / double(m - 1));
+    saved_mean[ch] = float(mean);
+    saved_invstd[ch] = float(invstd);
+  }
+
+  // Centred in double: a float mean would carry an error of |mean| 6e-8, which scaled by invstd
+  // matters once |mean| >> std.
+  const double scale = double(gamma[ch]) * invstd;
+  const float bias = beta[ch];
+  for (std::uint32_t j = threadIdx.x; j < m; j += blockDim.x) {
+    const std::int64_t at = channel_value_offset(s, ch, j);
+    y[at] = activation_apply(epilogue, float((double(x[at]) - mean) * scale) + bias);
+  }
+}
+
+// One thread per element; the channel of element e is (e / spatial) % c.
+__global__ void
+batchnorm_forward_eval_kernel(BatchNormShape s, BatchNormHyper hyper, Activation epilogue,
+                              std::int64_t size, const float* __restrict__ x,
+                              const float* __restrict__ gamma, const float* __restrict__ beta,
+                              const float* __restrict__ running_mean,
+                              const float* __restrict__ running_var, float* __restrict__ y) {
+  for (std::int64_t e = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; e < size;
+       e += std::int64_t(gridDim.x) * blockDim.x) {
+    const int ch = int((e / s.spatial) % s.c);
+    const float scale = gamma[ch] / sqrtf(running_var[ch] + hyper.eps);
+    y[e] = activation_apply(epilogue, (x[e] - running_mean[ch]) * scale + beta[ch]);
+  }
+}
+
+// dbeta += sum dy, dgamma += sum dy xhat, then
+// dx = gamma invstd (dy - sum dy / m - xhat sum dy xhat / m). dx may alias dy: each thread reads
+// dy[j] before writing dx[j], and the reduction's barriers order the two passes.
+__global__ void batchnorm_backward_kernel(BatchNormShape s, const float* __restrict__ x,
+                                          const float* dy, const float* __restrict__ gamma,
+                                          const float* __restrict__ saved_mean,
+                                          const float* __restrict__ saved_invstd, float* dx,
+                                          float* dgamma, float* dbeta) {
+  __shared__ double scratch[warp_size];
+  const int ch = blockIdx.x;
+  const std::uint32_t m = std::uint32_t(s.n) * std::uint32_t(s.spatial);
+  const float mean = saved_mean[ch], invstd = saved_invstd[ch];
+
+  double sum_dy = 0, sum_dy_xhat = 0;
+  for (std::uint32_t j = threadIdx.x; j < m; j += blockDim.x) {
+    const std::int64_t at = channel_value_offset(s, ch, j);
+    const double g = dy[at];
+    sum_dy += g;
+    sum_dy_xhat += g * ((double(x[at]) - mean) * invstd);
+  }
+  sum_dy = block_sum(sum_dy, scratch);
+  sum_dy_xhat = block_sum(sum_dy_xhat, scratch);
+
+  if (threadIdx.x == 0) {
+    dbeta[ch] = float(double(dbeta[ch]) + sum_dy);
+    dgamma[ch] = float(double(dgamma[ch]) + sum_dy_xhat);
+  }
+
+  const float scale = gamma[ch] * invstd;
+  const float mean_dy = float(sum_dy / m), mean_dy_xhat = float(sum_dy_xhat / m);
+  for (std::uint32_t j = threadIdx.x; j < m; j += blockDim.x) {
+    const std::int64_t at = channel_value_offset(s, ch, j);
+    const float xhat = (x[at] - mean) * invstd;
+    dx[at] = scale * (dy[at] - mean_dy - xhat * mean_dy_xhat);
+  }
+}
+
+// The per-channel kernels index a channel's values with 32-bit j.
+std::uint32_t values_per_channel(const BatchNormShape& s) {
+  const std::int64_t m = std::int64_t(s.n) * s.spatial;
+  if (m > INT32_MAX) throw std::invalid_argument("batchnorm: more than 2^31 values per channel");
+  return static_cast<std::uint32_t>(m);
+}
+
+// Enough warps to cover the channel's values, at most 512 threads: a BatchNorm1d channel of 100
+// values gets 4 warps, a 64 x 28 x 28 channel 16 warps that each loop over it.
+int channel_block_threads(std::uint32_t m) {
+  constexpr std::uint32_t max_threads = 512;
+  const std::uint32_t warps = (m + warp_size - 1) / warp_size;
+  return int(warps * warp_size < max_threads ? warps * warp_size : max_threads);
+}
+
+} // namespace
+
+void batchnorm_forward_train(const BatchNormShape& s, const BatchNormHyper& hyper, const float* x,
+                             const float* gamma, const float* beta, float* y, float* running_mean,
+                             float* running_var, float* saved_mean, float* saved_invstd,
+                             const Activation& epilogue, cudaStream_t stream) {
+  if (s.size() == 0) return;
+  const std::uint32_t m = values_per_channel(s);
+  batchnorm_forward_train_kernel<<<unsigned(s.c), channel_block_threads(m), 0, stream>>>(
+      s, hyper, epilogue, x, gamma, beta, y, running_mean, running_var, saved_mean, saved_invstd);
+  CUDA_CHECK_LAUNCH();
+}
+
+void batchnorm_forward_eval(const BatchNormShape& s, const BatchNormHyper& hyper, const float* x,
+                            const float* gamma, const float* beta, const float* running_mean,
+                            const float* running_var, float* y, const Activation& epilogue,
+                            cudaStream_t stream) {
+  if (s.size() == 0) return;
+  constexpr int threads = 256;
+  const auto size = static_cast<std::int64_t>(s.size());
+  batchnorm_forward_eval_kernel<<<elementwise_blocks(size, threads), threads, 0, stream>>>(
+      s, hyper, epilogue, size, x, gamma, beta, running_mean, running_var, y);
+  CUDA_CHECK_LAUNCH();
+}
+
+void batchnorm_backward(const BatchNormShape& s, const float* x, const float* dy,
+                        const float* gamma, const float* saved_mean, const float* saved_invstd,
+                        float* dx, float* dgamma, float* dbeta, cudaStream_t stream) {
+  if (s.size() == 0) return;
+  const std::uint32_t m = values_per_channel(s);
+  batchnorm_backward_kernel<<<unsigned(s.c), channel_block_threads(m), 0, stream>>>(
+      s, x, dy, gamma, saved_mean, saved_invstd, dx, dgamma, dbeta);
+  CUDA_CHECK_LAUNCH();
+}
+
+} // namespace sgan::cuda
