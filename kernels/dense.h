@@ -6,6 +6,8 @@
 //   backward_data    dx[r, i] = sum_o dy[r, o] w[o, i]                      dx = dy W   (overwrites)
 //   backward_weight  dw[o, i] += sum_r dy[r, o] x[r, i]                     dW += dy^T x
 //   backward_bias    db[o] += sum_r dy[r, o]
+//
+// The GPU forms need in, out >= 1 (std::invalid_argument otherwise); n = 0 does nothing.
 #include <cstddef>
 
 #include "kernels/activation.h"

@@ -17,8 +17,10 @@
 // weight fold into it). Every term is computed in log space after subtracting the row max, so
 // logits of +-80 and beyond give finite losses and gradients. label[r] is read for labeled rows
 // only: the labels of unlabeled images are never touched. correct[r] = 1 for a labeled row whose
-// argmax over the K real logits (first index on ties) equals its label, else 0. With a fixed zero
-// fake logit the gradient has no entry for l_K (dlogits has K columns, like logits).
+// argmax over the K real logits (first index on ties) equals its label, else 0; correct may be null
+// where accuracy is not wanted. A labeled row whose label lies outside [0, K), or a row of no known
+// kind, gets a NaN loss and gradient, so a bad batch cannot pass unnoticed. With a fixed zero fake
+// logit the gradient has no entry for l_K (dlogits has K columns, like logits).
 #include <cstddef>
 #include <cstdint>
 
@@ -41,7 +43,8 @@ struct SganLossShape {
 // over F features,  loss = (1/F) sum_f (a_f - b_f)^2   (the mean, as the reference code
 // openai/improved-gan computes it; SGAN.md's squared norm is F times this, a constant factor),
 //   dloss/d f_fake[r, f] = -2 (a_f - b_f) / (F * fake_rows)   (overwrites d_fake).
-// D is not updated in the generator step, so no gradient flows to f_real.
+// D is not updated in the generator step, so no gradient flows to f_real. All three counts must be
+// at least 1 (std::invalid_argument otherwise).
 struct FeatureMatchingShape {
   int real_rows = 0, fake_rows = 0, features = 0;
 };
