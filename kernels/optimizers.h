@@ -8,6 +8,7 @@
 //   p -= lr (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
 // SGD with momentum (PyTorch's, no dampening):
 //   g' = g + weight_decay p,   u = momentum u + g',   p -= lr u
+//   (with momentum 0 the velocity u is neither read nor written, and may be null)
 // EMA of parameters (evaluated instead of the raw weights):
 //   ema += rate (p - ema)
 //

@@ -3,9 +3,12 @@
 // so repeated runs give bitwise the same totals, and CPU and GPU agree to rounding.
 //
 //   sum           out[0] = sum_i x[i]
-//   column_mean   out[c] = (1/rows) sum_r x[r, c]        (x is [rows, cols]: the mean over a batch)
+//   column_mean   out[c] = (1/rows) sum_r x[r, c]        (x is [rows, cols]: the mean over a batch;
+//                                                          rows >= 1)
 //   count         out[0] = sum_i flags[i]                (int32: correct predictions, say)
 // The CPU reference accumulates in double; the GPU in float with pairwise (tree) order.
+// The GPU sum and count keep their per-block partials in one fixed device scratch each (so they
+// allocate nothing and can be captured in a CUDA graph): calls must not overlap on two streams.
 #include <cstddef>
 #include <cstdint>
 

@@ -1,0 +1,96 @@
+// Deterministic reductions. sum and count run in two stages: a grid of at most
+// max_partial_blocks blocks, each summing a grid-stride slice per thread and then its threads in
+// block_sum's fixed tree, writes one partial per block into a fixed device scratch; one block then
+// sums the partials in the same tree. The grid depends only on n, so the order of additions, and
+// with it the rounding, is the same on every run. No atomics and no host synchronisation: the
+// pair can be captured in a CUDA graph.
+#include "kernels/cuda/common.cuh"
+#include "kernels/reduce.h"
+
+#include <cstdint>
+
+namespace sgan::cuda {
+namespace {
+
+constexpr int partial_threads = 256;
+// Also the thread count of the final block, which takes one partial per thread.
+constexpr int max_partial_blocks = 1024;
+
+__device__ float sum_partials[max_partial_blocks];
+__device__ std::int32_t count_partials[max_partial_blocks];
+
+template <typename T> __device__ T* partials();
+template <> __device__ float* partials<float>() { return sum_partials; }
+template <> __device__ std::int32_t* partials<std::int32_t>() { return count_partials; }
+
+// Stage 1: partials<T>()[block] = the sum of this block's grid-stride slices.
+template <typename T> __global__ void partial_sums_kernel(std::size_t n, const T* __restrict__ x) {
+  __shared__ T scratch[warp_size];
+  T total = T(0);
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n;
+       i += std::size_t(gridDim.x) * blockDim.x)
+    total += x[i];
+  total = block_sum(total, scratch);
+  if (threadIdx.x == 0) partials<T>()[blockIdx.x] = total;
+}
+
+// Stage 2, one block of max_partial_blocks threads: out[0] = the sum of the first partial_count
+// partials (0 when there are none).
+template <typename T> __global__ void final_sum_kernel(int partial_count, T* __restrict__ out) {
+  __shared__ T scratch[warp_size];
+  T value = int(threadIdx.x) < partial_count ? partials<T>()[threadIdx.x] : T(0);
+  value = block_sum(value, scratch);
+  if (threadIdx.x == 0) out[0] = value;
+}
+
+template <typename T> void two_stage_sum(std::size_t n, const T* x, T* out, cudaStream_t stream) {
+  const std::size_t blocks_needed = (n + partial_threads - 1) / partial_threads;
+  const int blocks = int(blocks_needed < max_partial_blocks ? blocks_needed : max_partial_blocks);
+  if (blocks > 0) {
+    partial_sums_kernel<T><<<blocks, partial_threads, 0, stream>>>(n, x);
+    CUDA_CHECK_LAUNCH();
+  }
+  final_sum_kernel<T><<<1, max_partial_blocks, 0, stream>>>(blocks, out);
+  CUDA_CHECK_LAUNCH();
+}
+
+// A block covers column_tile adjacent columns (coalesced reads along a row) and row_slices
+// interleaved row sets: thread (c, s) sums rows s, s + row_slices, ... of its column in order, and
+// thread (c, 0) then adds the row_slices slice sums in order.
+constexpr int column_tile = 32;
+constexpr int row_slices = 8;
+
+__global__ void column_mean_kernel(int rows, int cols, const float* __restrict__ x,
+                                   float* __restrict__ out) {
+  __shared__ float slice_sums[row_slices][column_tile];
+  const int c = blockIdx.x * column_tile + threadIdx.x;
+  float total = 0.0f;
+  if (c < cols)
+    for (int r = threadIdx.y; r < rows; r += row_slices) total += x[std::size_t(r) * cols + c];
+  slice_sums[threadIdx.y][threadIdx.x] = total;
+  __syncthreads();
+  if (threadIdx.y == 0 && c < cols) {
+    float column_total = 0.0f;
+    for (int s = 0; s < row_slices; ++s) column_total += slice_sums[s][threadIdx.x];
+    out[c] = column_total / float(rows);
+  }
+}
+
+} // namespace
+
+void sum(std::size_t n, const float* x, float* out, cudaStream_t stream) {
+  two_stage_sum(n, x, out, stream);
+}
+
+void count(std::size_t n, const std::int32_t* flags, std::int32_t* out, cudaStream_t stream) {
+  two_stage_sum(n, flags, out, stream);
+}
+
+void column_mean(int rows, int cols, const float* x, float* out, cudaStream_t stream) {
+  if (cols <= 0) return;
+  column_mean_kernel<<<ceil_div(cols, column_tile), dim3(column_tile, row_slices), 0, stream>>>(
+      rows, cols, x, out);
+  CUDA_CHECK_LAUNCH();
+}
+
+} // namespace sgan::cuda
