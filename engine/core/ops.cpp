@@ -3,6 +3,7 @@
 #include "kernels/dropout.h"
 #include "kernels/elementwise.h"
 #include "kernels/reduce.h"
+#include "kernels/schedule.h"
 
 #include <fmt/format.h>
 #include <stdexcept>
@@ -362,6 +363,21 @@ void weight_norm_backward(Context& ctx, const WeightNormShape& s, const float* v
   }
 }
 
+void philox_uniform(Context& ctx, std::size_t n, const PhiloxStream& s,
+                    const std::uint64_t* counter, float lo, float hi, float* out) {
+  switch (ctx.backend()) {
+  case Backend::cpu:
+    return cpu::philox_uniform(n, s, counter, lo, hi, out);
+#if defined(SGAN_WITH_CUDA)
+  case Backend::cuda:
+  case Backend::cudnn:
+    return cuda::philox_uniform(n, s, counter, lo, hi, out, ctx.stream());
+#endif
+  default:
+    unavailable(ctx);
+  }
+}
+
 void philox_normal(Context& ctx, std::size_t n, const PhiloxStream& s, const std::uint64_t* counter,
                    float mean, float stddev, float* out) {
   switch (ctx.backend()) {
@@ -496,6 +512,20 @@ void ema_update(Context& ctx, std::size_t n, float rate, const float* params, fl
   case Backend::cuda:
   case Backend::cudnn:
     return cuda::ema_update(n, rate, params, ema, ctx.stream());
+#endif
+  default:
+    unavailable(ctx);
+  }
+}
+
+void advance_counter(Context& ctx, std::uint64_t* counter) {
+  switch (ctx.backend()) {
+  case Backend::cpu:
+    return cpu::advance_counter(counter);
+#if defined(SGAN_WITH_CUDA)
+  case Backend::cuda:
+  case Backend::cudnn:
+    return cuda::advance_counter(counter, ctx.stream());
 #endif
   default:
     unavailable(ctx);

@@ -64,6 +64,8 @@ void weight_norm_forward(Context& ctx, const WeightNormShape& s, const float* v,
 void weight_norm_backward(Context& ctx, const WeightNormShape& s, const float* v, const float* g,
                           const float* norm, const float* dw, float* dv, float* dg);
 
+void philox_uniform(Context& ctx, std::size_t n, const PhiloxStream& s,
+                    const std::uint64_t* counter, float lo, float hi, float* out);
 void philox_normal(Context& ctx, std::size_t n, const PhiloxStream& s, const std::uint64_t* counter,
                    float mean, float stddev, float* out);
 void dropout_forward(Context& ctx, std::size_t n, float keep_prob, const PhiloxStream& s,
@@ -88,6 +90,8 @@ void sgd_update(Context& ctx, const SgdHyper& hyper, std::size_t n, const float*
                 const float* grads, float* velocity);
 void ema_update(Context& ctx, std::size_t n, float rate, const float* params, float* ema);
 
+// *counter += 1 on the device (the Philox counter of the next pass).
+void advance_counter(Context& ctx, std::uint64_t* counter);
 void sum(Context& ctx, std::size_t n, const float* x, float* out);
 void count(Context& ctx, std::size_t n, const std::int32_t* flags, std::int32_t* out);
 void column_mean(Context& ctx, int rows, int cols, const float* x, float* out);

@@ -20,6 +20,7 @@ void Model::build(Arena& arena, const Shape& input) {
         throw std::logic_error(fmt::format("model {} has two layers named '{}'", name_,
                                            layers_[i]->name()));
     shape = layers_[i]->plan(shape, params_);
+    planned_shapes_.push_back(shape);
     layers_[i]->set_rng(rng_stream_base_ + static_cast<std::uint32_t>(i), nullptr);
   }
   output_shape_ = shape;
@@ -58,6 +59,10 @@ Tensor Model::backward_from(Context& ctx, std::string_view from, const Tensor& d
 }
 
 Tensor Model::output(std::string_view name) const { return outputs_[index_of(name)]; }
+
+const Shape& Model::planned_output_shape(std::string_view name) const {
+  return planned_shapes_[index_of(name)];
+}
 
 Layer& Model::layer(std::string_view name) const { return *layers_[index_of(name)]; }
 

@@ -37,8 +37,9 @@ class Model {
   Tensor backward_from(Context& ctx, std::string_view from, const Tensor& dy,
                        const BackwardOptions& options = {});
 
-  // The output of layer `name` in the latest forward pass.
+  // The output of layer `name` in the latest forward pass, and its planned shape (most rows).
   Tensor output(std::string_view name) const;
+  const Shape& planned_output_shape(std::string_view name) const;
   Layer& layer(std::string_view name) const;
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
 
@@ -58,6 +59,7 @@ class Model {
   std::uint32_t rng_stream_base_;
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Tensor> outputs_;
+  std::vector<Shape> planned_shapes_;
   ParameterSet params_;
   Shape input_shape_, output_shape_;
   bool built_ = false;
