@@ -174,8 +174,7 @@ void SganTrainer::step() {
   ctx_.copy(batch_labels_, epoch_labels_ + offset, bytes);
   ctx_.copy(batch_unlabeled_, epoch_unlabeled_ + offset, bytes);
 
-  const bool use_graph = config_.cuda_graph && ctx_.backend() == Backend::cuda;
-  if (use_graph && warmed_up_) {
+  if (uses_cuda_graph() && warmed_up_) {
     // The first iteration runs eagerly (cuBLAS and the kernels set themselves up), the second is
     // captured, and every iteration from then on is one graph launch.
     if (!graph_.captured()) graph_.capture(ctx_, [this] { enqueue_iteration(); });
@@ -193,13 +192,23 @@ void SganTrainer::step() {
   }
 }
 
+bool SganTrainer::uses_cuda_graph() const {
+  return config_.cuda_graph && ctx_.backend() == Backend::cuda;
+}
+
+void SganTrainer::notify(Phase phase) const {
+  if (phase_observer_ && !uses_cuda_graph()) phase_observer_(phase);
+}
+
 void SganTrainer::enqueue_iteration() {
   discriminator_step();
+  notify(Phase::discriminator_step_enqueued);
   if (!config_.supervised_only) {
     advance_counter();
     generator_step();
   }
   advance_counter();
+  notify(Phase::iteration_enqueued);
 }
 
 void SganTrainer::draw_noise(const std::uint64_t* counter) {

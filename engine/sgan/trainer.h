@@ -45,6 +45,12 @@ class SganTrainer {
 
   // Runs one iteration (D step, then G step unless supervised-only) on the next batches.
   void step();
+
+  // The boundaries of an iteration, for a per-phase time split (sgan_bench_step records a CUDA
+  // event at each). The observer is called on the host as each phase has been enqueued, only
+  // when the iteration is enqueued op by op: a replayed CUDA graph has no boundaries to report.
+  enum class Phase { discriminator_step_enqueued, iteration_enqueued };
+  void set_phase_observer(std::function<void(Phase)> observer) { phase_observer_ = std::move(observer); }
   LossReading read_losses();  // synchronises; resets the accumulators
   Evaluation evaluate();      // the full test set, eval mode, EMA weights where configured
   // n images of G in eval mode from fixed noise, on the host, in [pixel_lo, pixel_hi].
@@ -72,6 +78,8 @@ class SganTrainer {
   void draw_noise(const std::uint64_t* counter);
   void advance_counter();
   void swap_in_ema();
+  bool uses_cuda_graph() const;
+  void notify(Phase phase) const;
 
   TrainConfig config_;
   RecipeTraits traits_;
@@ -124,6 +132,7 @@ class SganTrainer {
   bool epoch_ready_ = false;
   CudaGraph graph_;
   bool warmed_up_ = false;
+  std::function<void(Phase)> phase_observer_;
 };
 
 }  // namespace sgan
