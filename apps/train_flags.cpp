@@ -50,8 +50,8 @@ ParsedFlags parse_train_flags(const std::vector<std::string>& args) {
   app.add_flag("--supervised-only", supervised_only,
                "train the same D on the labeled images alone (the baseline)");
   app.add_option("--ema-rate", ema_rate,
-                 "evaluate an exponential moving average of D's weights with this rate per step; "
-                 "0 evaluates the raw weights (improved: 1e-4, article: 0)");
+                 "evaluate a bias-corrected exponential moving average of D's weights with this rate "
+                 "per step; 0 evaluates the raw weights (improved: 1e-4, article: 0)");
   app.add_option("--init-batch", init_batch,
                  "images for the weight-norm data-dependent initialisation (default 500)");
   app.add_option("--seed", seed, "seed of the labeled split, the initial weights and all noise");

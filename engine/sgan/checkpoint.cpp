@@ -106,9 +106,11 @@ void SganTrainer::save_checkpoint(const std::filesystem::path& path, double best
   if (g_) add_model(ctx_, *g_, file.tensors);
   add_optimizer(ctx_, "optimizer.D", *d_opt_, file.tensors);
   if (g_opt_) add_optimizer(ctx_, "optimizer.G", *g_opt_, file.tensors);
-  if (ema_.data)
-    file.tensors.push_back(download_record(ctx_, "ema.D", DType::f32, {std::int64_t(ema_.size())},
-                                           ema_.data, ema_.size() * sizeof(float)));
+  if (average_) {
+    const Tensor a = average_->accumulator();
+    file.tensors.push_back(download_record(ctx_, "ema.D", DType::f32, {std::int64_t(a.size())},
+                                           a.data, a.size() * sizeof(float)));
+  }
   file.tensors.push_back(
       download_record(ctx_, "rng.counter", DType::u64, {1}, counter_, sizeof(std::uint64_t)));
   TensorRecord labeled{"data.labeled_indices", DType::i32,
@@ -156,8 +158,10 @@ double SganTrainer::load_checkpoint(const std::filesystem::path& path) {
   if (g_) load_model(ctx_, file, *g_);
   load_optimizer(ctx_, file, "optimizer.D", *d_opt_);
   if (g_opt_) load_optimizer(ctx_, file, "optimizer.G", *g_opt_);
-  if (ema_.data)
-    upload_record(ctx_, file, "ema.D", DType::f32, {std::int64_t(ema_.size())}, ema_.data);
+  if (average_) {
+    const Tensor a = average_->accumulator();
+    upload_record(ctx_, file, "ema.D", DType::f32, {std::int64_t(a.size())}, a.data);
+  }
   upload_record(ctx_, file, "rng.counter", DType::u64, {1}, counter_);
   try {
     global_step_ = std::stoll(meta("global_step"));

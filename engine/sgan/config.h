@@ -26,7 +26,7 @@ struct TrainConfig {
   FakeLogit fake_logit = FakeLogit::zero;
   GeneratorLoss g_loss = GeneratorLoss::feature_matching;
   bool supervised_only = false;
-  float ema_rate = 1e-4f;           // 0: evaluate the raw weights
+  float ema_rate = 1e-4f;           // bias-corrected EMA of D for evaluation; 0: the raw weights
   int init_batch = 500;             // images for weight-norm data-dependent init (improved)
   std::uint64_t seed = 1;
   std::string device = "cuda";      // cpu, cuda or cudnn

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
 #include <numeric>
 #include <random>
 #include <stdexcept>
@@ -143,9 +142,8 @@ SganTrainer::SganTrainer(const TrainConfig& config, Context& ctx, SemiSupervised
   if (g_) g_opt_ = std::make_unique<Optimizer>(arena, g_->parameters(), opt);
   if (config_.ema_rate > 0.0f) {
     const Tensor values = d_->parameters().values();
-    ema_ = arena.tensor(values.shape);
-    ema_backup_ = arena.tensor(values.shape);
-    ctx_.copy(ema_.data, values.data, values.size() * sizeof(float));
+    average_.emplace(arena, values.shape, config_.ema_rate);
+    raw_weights_ = arena.tensor(values.shape);
   }
   ctx_.synchronize();
   arena.freeze();
@@ -245,8 +243,7 @@ void SganTrainer::discriminator_step() {
   d_->parameters().zero_grads(ctx_);
   d_->backward(ctx_, dlogits_.rows(0, d_rows_), {.param_grads = true, .input_grad = false});
   d_opt_->step(ctx_);
-  if (config_.ema_rate > 0.0f)
-    ops::ema_update(ctx_, ema_.size(), config_.ema_rate, d_->parameters().values().data, ema_.data);
+  if (average_) average_->update(ctx_, d_->parameters().values().data);
 }
 
 void SganTrainer::generator_step() {
@@ -299,15 +296,16 @@ LossReading SganTrainer::read_losses() {
   return r;
 }
 
-void SganTrainer::swap_in_ema() {
+void SganTrainer::swap_in_average() {
   const Tensor values = d_->parameters().values();
-  ctx_.copy(ema_backup_.data, values.data, values.size() * sizeof(float));
-  ctx_.copy(values.data, ema_.data, values.size() * sizeof(float));
+  ctx_.copy(raw_weights_.data, values.data, values.size() * sizeof(float));
+  average_->write_average(ctx_, global_step_, values.data);
 }
 
 Evaluation SganTrainer::evaluate() {
-  const bool ema = config_.ema_rate > 0.0f;
-  if (ema) swap_in_ema();
+  // Before the first step there is nothing to average: the raw (initial) weights are evaluated.
+  const bool averaged = average_ && global_step_ > 0;
+  if (averaged) swap_in_average();
   d_->set_training(false);
   const int chunk = d_->input_shape()[0];
   for (int start = 0; start < test_count_; start += chunk) {
@@ -323,9 +321,9 @@ Evaluation SganTrainer::evaluate() {
   e.total = test_count_;
   ctx_.download(&e.correct, correct_count_, sizeof e.correct);
   d_->set_training(true);
-  if (ema) {
+  if (averaged) {
     const Tensor values = d_->parameters().values();
-    ctx_.copy(values.data, ema_backup_.data, values.size() * sizeof(float));
+    ctx_.copy(values.data, raw_weights_.data, values.size() * sizeof(float));
     ctx_.synchronize();
   }
   return e;

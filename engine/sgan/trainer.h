@@ -22,6 +22,7 @@
 #include "engine/sgan/epoch_order.h"
 #include "engine/sgan/recipes.h"
 #include "engine/train/optimizer.h"
+#include "engine/train/parameter_average.h"
 #include "kernels/sgan_loss.h"
 
 namespace sgan {
@@ -77,7 +78,7 @@ class SganTrainer {
   void generator_step();
   void draw_noise(const std::uint64_t* counter);
   void advance_counter();
-  void swap_in_ema();
+  void swap_in_average();  // D's weights := the average; the raw ones kept in raw_weights_
   bool uses_cuda_graph() const;
   void notify(Phase phase) const;
 
@@ -121,7 +122,8 @@ class SganTrainer {
   float* scratch_sum_ = nullptr;
   float* loss_sums_ = nullptr;       // [d_supervised, d_unsupervised, g]
   std::int32_t* correct_count_ = nullptr;
-  Tensor ema_, ema_backup_;
+  std::optional<ParameterAverage> average_;  // of D's parameters, where the recipe evaluates it
+  Tensor raw_weights_;
   std::uint64_t* counter_ = nullptr;        // advanced twice per iteration
   std::uint64_t* sample_counter_ = nullptr; // fixed at 0: the same sample noise every time
   RngState rng_;
