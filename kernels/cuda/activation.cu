@@ -8,8 +8,8 @@ namespace {
 
 constexpr int threads_per_block = 256;
 
-__global__ void activation_forward_kernel(Activation a, std::size_t n, const float* __restrict__ x,
-                                          float* __restrict__ y) {
+// y may alias x (the cuDNN twins apply an activation in place), so neither is __restrict__.
+__global__ void activation_forward_kernel(Activation a, std::size_t n, const float* x, float* y) {
   for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n;
        i += std::size_t(gridDim.x) * blockDim.x)
     y[i] = activation_apply(a, x[i]);

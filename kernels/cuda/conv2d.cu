@@ -107,6 +107,7 @@ void launch_conv_gemm(const Problem& problem, std::int64_t max_rows, int channel
 template <class Problem>
 void run_conv_gemm(const Problem& problem, std::int64_t max_rows, int channels, int phases,
                    const float* bias, const Activation& epilogue, float* out, cudaStream_t stream) {
+  if (max_rows == 0 || channels == 0) return;  // an empty batch: nothing to write
   if (channels > 32)
     launch_conv_gemm<WideChannelsTile>(problem, max_rows, channels, phases, bias, epilogue, out,
                                        stream);
@@ -240,6 +241,7 @@ void conv2d_backward_data(const Conv2dShape& s, const float* dy, const float* w,
 
 void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw,
                             cudaStream_t stream) {
+  if (s.n == 0) return;  // an empty batch adds nothing (and would leave the split size zero)
   const conv::WeightGradProblem p = weight_grad_problem(s, x, dy);
   if (s.c_out > 32)
     launch_weight_grad<WeightTile>(p, dw, stream);

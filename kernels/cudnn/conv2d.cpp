@@ -144,7 +144,14 @@ std::string problem_key(const char* direction, const CudnnConvolution& c) {
 }
 
 // The fastest algorithm cudnnFind* ran successfully, preferring deterministic ones.
+// cudnnFind* lists algorithms fastest first and may have timed some with TF32 allowed (its
+// mathType field says); ours run in plain FP32 (CUDNN_FMA_MATH on the descriptor), so the first
+// deterministic FMA-timed algorithm is preferred, then any deterministic one, then any that runs.
 template <typename Perf> int pick_algorithm(const Perf* perf, int count, const char* direction) {
+  for (int i = 0; i < count; ++i)
+    if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].determinism == CUDNN_DETERMINISTIC &&
+        perf[i].mathType == CUDNN_FMA_MATH)
+      return static_cast<int>(perf[i].algo);
   for (int i = 0; i < count; ++i)
     if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].determinism == CUDNN_DETERMINISTIC)
       return static_cast<int>(perf[i].algo);

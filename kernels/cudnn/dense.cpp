@@ -7,6 +7,7 @@
 // Activations the epilogue lacks run as a second pass: cuDNN's where it has one, else ours.
 #include "kernels/dense.h"
 
+#include "kernels/cuda/check.h"
 #include "kernels/cudnn/check.h"
 #include "kernels/cudnn/handle.h"
 
@@ -132,10 +133,22 @@ void dense_forward(const DenseShape& s, const float* x, const float* w, const fl
   const bool fused =
       epilogue.kind == ActivationKind::identity || epilogue.kind == ActivationKind::relu;
   const bool relu = epilogue.kind == ActivationKind::relu;
-  // Unfused activations read the matmul's result from scratch after the matmul workspace.
-  std::byte* workspace = static_cast<std::byte*>(
-      h.workspace(matmul_workspace_bytes + (fused ? 0 : s.y_size() * sizeof(float))));
+  // cublasLt takes no alignment hint for the epilogue's bias and may read it with 16-byte loads,
+  // while a bias view into a packed parameter buffer need not be 16-byte aligned: such a bias is
+  // read from an aligned copy. Workspace layout: [matmul | product (unfused activations only) |
+  // bias copy], each piece starting on a 256-byte boundary.
+  const bool copy_bias = b && alignment_of(b) < 16;
+  const std::size_t product_bytes = fused ? 0 : (s.y_size() * sizeof(float) + 255) / 256 * 256;
+  std::byte* workspace = static_cast<std::byte*>(h.workspace(
+      matmul_workspace_bytes + product_bytes + (copy_bias ? s.out * sizeof(float) : 0)));
   float* product = fused ? y : reinterpret_cast<float*>(workspace + matmul_workspace_bytes);
+  const float* bias = b;
+  if (copy_bias) {
+    float* aligned = reinterpret_cast<float*>(workspace + matmul_workspace_bytes + product_bytes);
+    CUDA_CHECK(cudaMemcpyAsync(aligned, b, s.out * sizeof(float), cudaMemcpyDeviceToDevice,
+                               h.stream()));
+    bias = aligned;
+  }
 
   Matmul g;
   g.op_a = CUBLAS_OP_T;
@@ -144,7 +157,7 @@ void dense_forward(const DenseShape& s, const float* x, const float* w, const fl
   g.a = w, g.lda = s.in;
   g.b = x, g.ldb = s.in;
   g.d = product, g.ldd = s.out;
-  g.bias = b;
+  g.bias = bias;
   g.epilogue = b ? (relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS)
                  : (relu ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_DEFAULT);
   run_matmul(g, workspace, h);

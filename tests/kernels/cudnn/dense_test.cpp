@@ -60,7 +60,9 @@ constexpr double rel_tolerance = 1e-5;
   return test::close(reference, result, rel_tolerance, rel_tolerance * (1 + largest));
 }
 
-void check_case(const DenseCase& c, bool with_bias, cudnn::Handle& handle) {
+// bias_offset > 0 places the bias that many floats into its buffer, as a bias view into a packed
+// parameter buffer may be (only 4-byte aligned for an odd offset).
+void check_case(const DenseCase& c, bool with_bias, cudnn::Handle& handle, int bias_offset = 0) {
   const DenseShape& s = c.s;
   const std::uint64_t seed = std::uint64_t(s.n) * 7919 + s.in * 31 + s.out;
   const double scale = 1 / std::sqrt(double(s.in));
@@ -81,17 +83,20 @@ void check_case(const DenseCase& c, bool with_bias, cudnn::Handle& handle) {
   cpu::dense_backward_weight(s, x.data(), dy.data(), dw_ref.data());
   cpu::dense_backward_bias(s, dy.data(), db_ref.data());
 
-  test::DeviceBuffer<float> x_dev(xf), w_dev(wf), b_dev(bf), dy_dev(dyf);
+  std::vector<float> b_padded(std::size_t(bias_offset), 0.0f);
+  b_padded.insert(b_padded.end(), bf.begin(), bf.end());
+  test::DeviceBuffer<float> x_dev(xf), w_dev(wf), b_dev(b_padded), dy_dev(dyf);
   test::DeviceBuffer<float> y_dev(s.y_size()), dx_dev(s.x_size()), dw_dev(dw0), db_dev(db0);
-  cudnn::dense_forward(s, x_dev.get(), w_dev.get(), with_bias ? b_dev.get() : nullptr, y_dev.get(),
-                       c.epilogue, handle);
+  cudnn::dense_forward(s, x_dev.get(), w_dev.get(), with_bias ? b_dev.get() + bias_offset : nullptr,
+                       y_dev.get(), c.epilogue, handle);
   cudnn::dense_backward_data(s, dy_dev.get(), w_dev.get(), dx_dev.get(), handle);
   cudnn::dense_backward_weight(s, x_dev.get(), dy_dev.get(), dw_dev.get(), handle);
   cudnn::dense_backward_bias(s, dy_dev.get(), db_dev.get(), handle);
 
   const std::string what = "n=" + std::to_string(s.n) + " in=" + std::to_string(s.in) +
                            " out=" + std::to_string(s.out) + " " +
-                           activation_name(c.epilogue.kind) + (with_bias ? " bias" : " no bias");
+                           activation_name(c.epilogue.kind) + (with_bias ? " bias" : " no bias") +
+                           " at offset " + std::to_string(bias_offset);
   EXPECT_TRUE(matches(y_ref, y_dev.to_host())) << "forward " << what;
   EXPECT_TRUE(matches(dx_ref, dx_dev.to_host())) << "backward_data " << what;
   EXPECT_TRUE(matches(dw_ref, dw_dev.to_host())) << "backward_weight (+=) " << what;
@@ -111,6 +116,15 @@ TEST(DenseCudnnTest, AwkwardShapesWithEveryEpilogueMatchCpu) {
     check_case(c, true, handle);
     check_case(c, false, handle);
   }
+}
+
+// cublasLt reads an epilogue bias with wide loads; a bias only 4- or 8-byte aligned must still work.
+TEST(DenseCudnnTest, BiasThatIsNotSixteenByteAlignedMatchesCpu) {
+  SGAN_REQUIRE_GPU();
+  cudnn::Handle handle;
+  for (const int offset : {1, 2, 3})
+    for (const Activation& a : {Activation::identity(), Activation::relu(), Activation::tanh()})
+      check_case({{7, 33, 11}, a}, true, handle, offset);
 }
 
 } // namespace
