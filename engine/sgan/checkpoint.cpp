@@ -98,6 +98,22 @@ void expect_compatible(const TrainConfig& saved, const TrainConfig& now,
   check("--ema-rate", saved.ema_rate, now.ema_rate);
 }
 
+// The settings a resumed run may change, each as "--flag saved -> now" where it differs.
+std::vector<std::string> changed_settings(const TrainConfig& saved, const TrainConfig& now) {
+  std::vector<std::string> changed;
+  auto note = [&](const char* flag, const auto& a, const auto& b) {
+    if (a != b)
+      changed.push_back(fmt::format("{} {} -> {}", flag, a, b));
+  };
+  note("--epochs", saved.epochs, now.epochs);
+  note("--lr", saved.lr, now.lr);
+  note("--final-lr", saved.final_lr, now.final_lr);
+  note("--decay-start-epoch", saved.decay_start_epoch, now.decay_start_epoch);
+  note("--beta1", saved.beta1, now.beta1);
+  note("--unsup-weight", saved.unsup_weight, now.unsup_weight);
+  return changed;
+}
+
 }  // namespace
 
 void SganTrainer::save_checkpoint(const std::filesystem::path& path, double best_accuracy) const {
@@ -128,7 +144,7 @@ void SganTrainer::save_checkpoint(const std::filesystem::path& path, double best
   save_safetensors(path, file);
 }
 
-double SganTrainer::load_checkpoint(const std::filesystem::path& path) {
+SganTrainer::Resumed SganTrainer::load_checkpoint(const std::filesystem::path& path) {
   const Safetensors file = load_safetensors(path);
   auto meta = [&](const char* key) -> const std::string& {
     const auto it = file.metadata.find(key);
@@ -173,7 +189,7 @@ double SganTrainer::load_checkpoint(const std::filesystem::path& path) {
     epoch_ready_ = false;
     losses_since_read_ = 0;
     ctx_.zero(loss_sums_, 3 * sizeof(float));
-    return best;
+    return {best, changed_settings(saved, config_)};
   } catch (const std::logic_error&) {
     throw std::runtime_error(
         fmt::format("checkpoint {} has an invalid position in the run in its metadata", path.string()));

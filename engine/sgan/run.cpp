@@ -1,6 +1,7 @@
 #include "engine/sgan/run.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <cmath>
@@ -103,9 +104,14 @@ int run_training(TrainConfig config, const std::atomic<bool>* stop, std::FILE* l
     SganTrainer trainer(config, ctx, std::move(split), std::move(test));
     double best_accuracy = 0.0;
     if (!config.resume.empty()) {
-      best_accuracy = trainer.load_checkpoint(config.resume);
+      const SganTrainer::Resumed resumed = trainer.load_checkpoint(config.resume);
+      best_accuracy = resumed.best_accuracy;
       fmt::print(log, "sgan: resumed from {} at step {} (epoch {}, iteration {})\n", config.resume,
                  trainer.global_step(), trainer.epoch() + 1, trainer.iteration_in_epoch());
+      if (!resumed.changed_settings.empty())
+        fmt::print(log, "sgan: note: changed since the checkpoint, so this run leaves the saved "
+                        "run's trajectory: {}\n",
+                   fmt::join(resumed.changed_settings, ", "));
     }
     const std::int64_t per_epoch = trainer.iterations_per_epoch();
     std::int64_t total = std::int64_t(config.epochs) * per_epoch;

@@ -58,8 +58,14 @@ class SganTrainer {
   std::vector<float> samples(int n);
 
   void save_checkpoint(const std::filesystem::path& path, double best_accuracy) const;
-  // Restores everything a checkpoint holds; returns its best accuracy.
-  double load_checkpoint(const std::filesystem::path& path);
+  // Restores everything a checkpoint holds. Settings that fix shapes, the split or the meaning of
+  // saved numbers must match (else std::runtime_error naming the flag); the others may change on
+  // resume (e.g. more --epochs), which leaves the saved run's trajectory: they are listed.
+  struct Resumed {
+    double best_accuracy = 0.0;
+    std::vector<std::string> changed_settings;  // e.g. "--lr 0.003 -> 0.001"
+  };
+  Resumed load_checkpoint(const std::filesystem::path& path);
 
   std::int64_t global_step() const { return global_step_; }
   int epoch() const { return epoch_; }

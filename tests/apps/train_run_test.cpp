@@ -136,6 +136,17 @@ TEST_F(TrainRun, ResumeRejectsACheckpointOfAnotherConfiguration) {
   EXPECT_NE(log_.find("--labels 20, but this run has --labels 30"), std::string::npos) << log_;
 }
 
+TEST_F(TrainRun, ResumeWithAChangedLearningRateSaysItLeavesTheTrajectory) {
+  TrainConfig first = tiny("lr-first", 10);
+  ASSERT_EQ(run(first), exit_ok) << log_;
+  TrainConfig second = tiny("lr-second", 20);
+  second.lr = 1e-3f;
+  second.resume = (fs::path(first.out_dir) / "checkpoints" / "last.safetensors").string();
+  ASSERT_EQ(run(second), exit_ok) << log_;
+  EXPECT_NE(log_.find("leaves the saved run's trajectory: --lr 0.003 -> 0.001"), std::string::npos)
+      << log_;
+}
+
 TEST_F(TrainRun, SupervisedOnlyBaselineLearnsWellAboveChance) {
   TrainConfig c = tiny("supervised", 150);
   c.supervised_only = true;
