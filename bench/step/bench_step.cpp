@@ -8,6 +8,7 @@
 // The data are random MNIST-shaped images: an iteration's cost does not depend on their content.
 // Without a usable GPU, --smoke (and a plain run) runs two iterations of each recipe on the CPU
 // backend, says that nothing was timed on a GPU, and exits 0.
+#include "bench/benchmark_args.h"
 #include "engine/core/context.h"
 #include "engine/data/labeled_split.h"
 #include "engine/data/mnist.h"
@@ -17,7 +18,6 @@
 #include <algorithm>
 #include <benchmark/benchmark.h>
 #include <cstdio>
-#include <cstring>
 #include <fmt/format.h>
 #include <memory>
 #include <random>
@@ -171,16 +171,7 @@ bool gpu_usable(std::string* reason) { return backend_available(Backend::cuda, r
 int main(int argc, char** argv) {
   using namespace sgan;
   bool smoke = false;
-  std::vector<char*> args;
-  for (int i = 0; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--smoke") == 0)
-      smoke = true;
-    else
-      args.push_back(argv[i]);
-  }
-  int count = int(args.size());
-  benchmark::Initialize(&count, args.data());
-  if (benchmark::ReportUnrecognizedArguments(count, args.data())) return 2;
+  if (!sgan::bench::initialize_benchmark(argc, argv, &smoke)) return 2;
 
   std::string reason;
   if (!gpu_usable(&reason)) {

@@ -1,0 +1,84 @@
+// conv2d: our implicit-GEMM kernels against cuDNN. Forward includes the layer's bias and fused
+// activation (cuDNN adds them in separate passes); backward-weight and backward-bias accumulate.
+#include "bench/kernels/cases.h"
+
+#if defined(SGAN_WITH_CUDNN)
+#include "kernels/conv2d.h"
+
+namespace sgan::bench {
+namespace {
+
+struct Conv2dCase {
+  const char* name;
+  int rows_per_batch; // 3 for a D layer, 1 for a G layer
+  int c_in, h_in, w_in, c_out, kernel, stride;
+  Activation epilogue; // the activation the layer fuses into its forward
+};
+
+// Every convolution of both recipes, Keras "same" padding. Add a row to time another shape.
+const Conv2dCase conv2d_cases[] = {
+    {"article.D.conv1", 3, 1, 28, 28, 64, 3, 2, Activation::leaky_relu(0.2f)},
+    {"article.D.conv2", 3, 64, 14, 14, 128, 3, 2, Activation::leaky_relu(0.2f)},
+    {"article.G.to_image", 1, 64, 28, 28, 1, 7, 1, Activation::tanh()},
+};
+
+void register_shape(Gpu& gpu, const Conv2dCase& c, const Conv2dShape& s) {
+  const Activation epilogue = c.epilogue;
+  register_case(
+      case_name("conv2d", "fwd", c.name, s.n), gpu, [s, epilogue](benchmark::State& state, Gpu& g) {
+        const auto x = random_array(s.x_size(), 1), w = random_array(s.w_size(), 2),
+                   b = random_array(std::size_t(s.c_out), 3);
+        const DeviceArray<float> y(s.y_size());
+        time_case(
+            state, g, Work::compute(s.macs()),
+            [&] {
+              cuda::conv2d_forward(s, x.get(), w.get(), b.get(), y.get(), epilogue, g.stream());
+            },
+            {"cudnn", [&] {
+               cudnn::conv2d_forward(s, x.get(), w.get(), b.get(), y.get(), epilogue, g.vendor());
+             }});
+      });
+  register_case(
+      case_name("conv2d", "bwd_data", c.name, s.n), gpu, [s](benchmark::State& state, Gpu& g) {
+        const auto dy = random_array(s.y_size(), 4), w = random_array(s.w_size(), 2);
+        const DeviceArray<float> dx(s.x_size());
+        time_case(state, g, Work::compute(s.macs()),
+                  [&] { cuda::conv2d_backward_data(s, dy.get(), w.get(), dx.get(), g.stream()); },
+                  {"cudnn", [&] {
+                     cudnn::conv2d_backward_data(s, dy.get(), w.get(), dx.get(), g.vendor());
+                   }});
+      });
+  register_case(
+      case_name("conv2d", "bwd_weight", c.name, s.n), gpu, [s](benchmark::State& state, Gpu& g) {
+        const auto x = random_array(s.x_size(), 1), dy = random_array(s.y_size(), 4);
+        const DeviceArray<float> dw(s.w_size());
+        time_case(state, g, Work::compute(s.macs()),
+                  [&] { cuda::conv2d_backward_weight(s, x.get(), dy.get(), dw.get(), g.stream()); },
+                  {"cudnn", [&] {
+                     cudnn::conv2d_backward_weight(s, x.get(), dy.get(), dw.get(), g.vendor());
+                   }});
+      });
+  // Reads dy once; db is read and written.
+  register_case(
+      case_name("conv2d", "bwd_bias", c.name, s.n), gpu, [s](benchmark::State& state, Gpu& g) {
+        const auto dy = random_array(s.y_size(), 4);
+        const DeviceArray<float> db(std::size_t(s.c_out));
+        time_case(
+            state, g, Work::floats(double(s.y_size()) + 2.0 * s.c_out),
+            [&] { cuda::conv2d_backward_bias(s, dy.get(), db.get(), g.stream()); },
+            {"cudnn", [&] { cudnn::conv2d_backward_bias(s, dy.get(), db.get(), g.vendor()); }});
+      });
+}
+
+} // namespace
+
+void register_conv2d_cases(Gpu& gpu) {
+  for (const Conv2dCase& c : conv2d_cases)
+    for (const int batch : recipe_batches)
+      register_shape(gpu, c,
+                     conv2d_shape(c.rows_per_batch * batch, c.c_in, c.h_in, c.w_in, c.c_out,
+                                  c.kernel, c.kernel, c.stride, Padding::same));
+}
+
+} // namespace sgan::bench
+#endif
