@@ -87,16 +87,21 @@ stage_sanitize() {
   return $status
 }
 
+# Each part runs even where an earlier one failed; the summary takes what there is.
 stage_bench() {
+  local status=0
   "$BUILD_DIR/bin/sgan_bench_kernels" --benchmark_out="$OUT/$STAMP-kernels.json" \
-    --benchmark_out_format=json > "$OUT/$STAMP-kernels.txt" 2>&1
+    --benchmark_out_format=json > "$OUT/$STAMP-kernels.txt" 2>&1 ||
+    { status=1; log "sgan_bench_kernels failed: see $OUT/$STAMP-kernels.txt"; }
   "$BUILD_DIR/bin/sgan_bench_step" --benchmark_out="$OUT/$STAMP-step.json" \
-    --benchmark_out_format=json > "$OUT/$STAMP-step.txt" 2>&1
+    --benchmark_out_format=json > "$OUT/$STAMP-step.txt" 2>&1 ||
+    { status=1; log "sgan_bench_step failed: see $OUT/$STAMP-step.txt"; }
   python3 bench/pytorch/sgan_torch.py time --all > "$OUT/$STAMP-pytorch.json" 2> "$OUT/$STAMP-pytorch.log" ||
-    log "the PyTorch twin failed: see $OUT/$STAMP-pytorch.log"
+    { status=1; log "the PyTorch twin failed: see $OUT/$STAMP-pytorch.log"; }
   python3 bench/summarize.py "$OUT/$STAMP-machine.txt" "$OUT/$STAMP-kernels.json" \
     "$OUT/$STAMP-step.json" "$OUT/$STAMP-pytorch.json" --json "$OUT/$STAMP.json" > "$OUT/$STAMP.md"
   tail -n 40 "$OUT/$STAMP.md"
+  return $status
 }
 
 # train RECIPE LABELS SEED [FLAGS...]: the run's small outputs (configuration, labeled indices,
