@@ -24,8 +24,8 @@ BUILD_DIR=${BUILD_DIR:-build-gpu}
 OUT=${OUT:-bench/results/staging}
 mkdir -p "$OUT"
 COMMIT=${SGAN_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
-GPU=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n1 | tr -c 'A-Za-z0-9\n' '-' |
-  sed 's/-\+/-/g; s/-$//')
+GPU=$( (nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null || true) | head -n1 |
+  tr -c 'A-Za-z0-9\n' '-' | sed 's/-\+/-/g; s/-$//')
 GPU=${GPU:-no-gpu}
 STAMP="$(date -u +%Y-%m-%d)-$COMMIT-$GPU"
 
@@ -45,9 +45,9 @@ describe_machine() {
   {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "commit: $COMMIT"
-    nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader |
-      sed 's/^/gpu: /'
-    echo "cuda: $(nvcc --version | sed -n 's/.*release \([0-9.]*\).*/\1/p')"
+    nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader \
+      2>/dev/null | sed 's/^/gpu: /' || echo "gpu: none (nvidia-smi failed)"
+    echo "cuda: $(nvcc --version 2>/dev/null | sed -n 's/.*release \([0-9.]*\).*/\1/p')"
     echo "cudnn: ${CUDNN_ROOT:-none}"
     python3 -c 'import torch; print("torch:", torch.__version__, "cudnn", torch.backends.cudnn.version())' 2>/dev/null || true
   } > "$OUT/$STAMP-machine.txt"
