@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <string>
 
 namespace sgan {
 
@@ -70,21 +71,28 @@ void validate(const TrainConfig& c) {
   if (c.data_dir.empty()) fail("--data must name a directory");
 }
 
+// A float as the double nearest its shortest decimal form (3e-3f becomes 0.003, not
+// 0.003000000026077032): readable in config.json, and converting back to float gives the same
+// float, so a configuration read from JSON compares equal to the one written.
+namespace {
+double shortest_decimal(float f) { return std::stod(fmt::format("{}", f)); }
+}  // namespace
+
 nlohmann::json to_json(const TrainConfig& c) {
   return {{"recipe", c.recipe},
           {"labels", c.labels},
           {"epochs", c.epochs},
           {"steps", c.steps},
           {"batch_size", c.batch_size},
-          {"lr", c.lr},
-          {"final_lr", c.final_lr},
+          {"lr", shortest_decimal(c.lr)},
+          {"final_lr", shortest_decimal(c.final_lr)},
           {"decay_start_epoch", c.decay_start_epoch},
-          {"beta1", c.beta1},
-          {"unsup_weight", c.unsup_weight},
+          {"beta1", shortest_decimal(c.beta1)},
+          {"unsup_weight", shortest_decimal(c.unsup_weight)},
           {"fake_logit", fake_logit_name(c.fake_logit)},
           {"g_loss", generator_loss_name(c.g_loss)},
           {"supervised_only", c.supervised_only},
-          {"ema_rate", c.ema_rate},
+          {"ema_rate", shortest_decimal(c.ema_rate)},
           {"init_batch", c.init_batch},
           {"seed", c.seed},
           {"device", c.device},

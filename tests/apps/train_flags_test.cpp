@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "engine/sgan/config.h"
 #include "engine/sgan/run.h"
 
 namespace sgan {
@@ -27,6 +30,25 @@ TEST(TrainFlags, RecipeDefaultsThenOverrides) {
   EXPECT_EQ(b.config.fake_logit, FakeLogit::explicit_logit);
   EXPECT_EQ(b.config.seed, 7u);
   EXPECT_EQ(b.config.device, "cpu");
+}
+
+// config.json and the checkpoints carry the configuration as JSON: floats are written in their
+// shortest decimal form and read back as the very same floats (resume compares them exactly).
+TEST(TrainConfigJson, FloatsAreShortDecimalsAndRoundTripExactly) {
+  TrainConfig c = recipe_defaults("improved");
+  c.lr = 3e-3f;
+  c.beta1 = 0.9f;
+  c.ema_rate = 1e-4f;
+  c.unsup_weight = 0.7f;
+  const nlohmann::json j = to_json(c);
+  EXPECT_EQ(j.at("lr").dump(), "0.003");
+  EXPECT_EQ(j.at("ema_rate").dump(), "0.0001");
+  const TrainConfig back = config_from_json(nlohmann::json::parse(j.dump()));
+  EXPECT_EQ(back.lr, c.lr);
+  EXPECT_EQ(back.final_lr, c.final_lr);
+  EXPECT_EQ(back.beta1, c.beta1);
+  EXPECT_EQ(back.ema_rate, c.ema_rate);
+  EXPECT_EQ(back.unsup_weight, c.unsup_weight);
 }
 
 TEST(TrainFlags, HelpExplainsEveryFlagAndExitsZero) {
