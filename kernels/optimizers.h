@@ -6,6 +6,10 @@
 //   g' = g + weight_decay p                       (L2 penalty, PyTorch's Adam weight_decay)
 //   m = beta1 m + (1 - beta1) g',   v = beta2 v + (1 - beta2) g'^2
 //   p -= lr (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
+// or, with eps_inside_sqrt (openai/improved-gan's Adam, which the improved recipe follows),
+//   p -= lr (m / (1 - beta1^t)) / sqrt(v / (1 - beta2^t) + eps)
+// whose eps = 1e-8 caps the step at lr m^ / 1e-4 where gradients are tiny, instead of rescaling
+// tiny gradients to full-size steps.
 // SGD with momentum (PyTorch's, no dampening):
 //   g' = g + weight_decay p,   u = momentum u + g',   p -= lr u
 //   (with momentum 0 the velocity u is neither read nor written, and may be null)
@@ -24,6 +28,7 @@ namespace sgan {
 
 struct AdamHyper {
   float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay = 0.0f;
+  bool eps_inside_sqrt = false;
 };
 
 struct AdamStepScalars {

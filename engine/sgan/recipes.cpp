@@ -27,6 +27,11 @@ RecipeTraits recipe_traits(const TrainConfig& c) {
     t.pixel_hi = 1.0f;
     t.feature_layer = "fc5";
     t.data_dependent_init = true;
+    // openai/improved-gan's Adam divides by sqrt(v^ + 1e-8), which damps the steps of parameters
+    // whose gradients are tiny (a saturated D's output scale); with eps outside the root those
+    // are rescaled to full-size steps. A CPU run at 100 labels with eps outside saw D's losses
+    // fall to exactly 0 and G collapse to one image in epoch 7.
+    t.adam_eps_inside_sqrt = true;
   } else {
     t.feature_layer = "flatten";
   }

@@ -15,6 +15,7 @@ struct RecipeTraits {
   float pixel_lo = -1.0f, pixel_hi = 1.0f;  // the range images are scaled to and G produces
   std::string feature_layer;        // D's penultimate activation, for feature matching
   bool data_dependent_init = false; // weight-normalised D initialised on a batch
+  bool adam_eps_inside_sqrt = false; // Adam's eps under the square root (kernels/optimizers.h)
 };
 
 RecipeTraits recipe_traits(const TrainConfig& config);

@@ -134,7 +134,7 @@ SganTrainer::SganTrainer(const TrainConfig& config, Context& ctx, SemiSupervised
 
   // Optimisers and the parameter average.
   OptimizerConfig opt;
-  opt.adam = {config_.beta1, 0.999f, 1e-8f, 0.0f};
+  opt.adam = {config_.beta1, 0.999f, 1e-8f, 0.0f, traits_.adam_eps_inside_sqrt};
   opt.schedule = {config_.lr, config_.final_lr,
                   std::int64_t(config_.decay_start_epoch) * iterations_per_epoch_,
                   std::int64_t(config_.epochs) * iterations_per_epoch_};

@@ -16,8 +16,10 @@ void adam_update(const AdamHyper& hyper, std::size_t n, const AdamStepScalars* s
     const double g = grads[i] + double(hyper.weight_decay) * p;
     const double m_new = beta1 * m[i] + (1 - beta1) * g;
     const double v_new = beta2 * v[i] + (1 - beta2) * g * g;
-    const double step =
-        lr * (m_new / bias_correction1) / (std::sqrt(v_new / bias_correction2) + eps);
+    const double v_hat = v_new / bias_correction2;
+    const double denominator =
+        hyper.eps_inside_sqrt ? std::sqrt(v_hat + eps) : std::sqrt(v_hat) + eps;
+    const double step = lr * (m_new / bias_correction1) / denominator;
     m[i] = static_cast<float>(m_new);
     v[i] = static_cast<float>(v_new);
     params[i] = static_cast<float>(p - step);

@@ -19,7 +19,9 @@ __device__ inline void adam_element(const AdamHyper& h, const AdamStepScalars& s
   g += h.weight_decay * p;
   m = h.beta1 * m + (1.0f - h.beta1) * g;
   v = h.beta2 * v + (1.0f - h.beta2) * g * g;
-  p -= s.lr * (m / s.bias_correction1) / (sqrtf(v / s.bias_correction2) + h.eps);
+  const float v_hat = v / s.bias_correction2;
+  const float denominator = h.eps_inside_sqrt ? sqrtf(v_hat + h.eps) : sqrtf(v_hat) + h.eps;
+  p -= s.lr * (m / s.bias_correction1) / denominator;
 }
 
 // With `vectorised`, elements [0, 4 (n / 4)) go as float4s and the tail [4 (n / 4), n) one by one;

@@ -19,7 +19,8 @@ struct ReferenceState {
 };
 
 // Adam step t (1-based): g' = g + wd p; m = b1 m + (1 - b1) g'; v = b2 v + (1 - b2) g'^2;
-// p -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
+// p -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps), or with eps_inside_sqrt
+// p -= lr (m / (1 - b1^t)) / sqrt(v / (1 - b2^t) + eps).
 void adam_formula(const AdamHyper& h, double lr, int t, const std::vector<float>& grads,
                   ReferenceState& s) {
   const double b1 = h.beta1, b2 = h.beta2;
@@ -29,7 +30,8 @@ void adam_formula(const AdamHyper& h, double lr, int t, const std::vector<float>
     s.second_moment[i] = b2 * s.second_moment[i] + (1 - b2) * g * g;
     const double m_hat = s.first_moment[i] / (1 - std::pow(b1, t));
     const double v_hat = s.second_moment[i] / (1 - std::pow(b2, t));
-    s.params[i] -= lr * m_hat / (std::sqrt(v_hat) + h.eps);
+    s.params[i] -=
+        lr * m_hat / (h.eps_inside_sqrt ? std::sqrt(v_hat + h.eps) : std::sqrt(v_hat) + h.eps);
   }
 }
 
@@ -52,8 +54,10 @@ ReferenceState reference_start(const std::vector<float>& params) {
 constexpr double state_tolerance = 1e-6;
 
 TEST(OptimizersCpuTest, AdamMatchesFormulaOverSeveralSteps) {
-  const AdamHyper hypers[] = {AdamHyper{}, AdamHyper{0.5f, 0.999f, 1e-8f, 0.0f},
-                              AdamHyper{0.9f, 0.99f, 1e-6f, 0.01f}};
+  // The last two put a large eps under the root, where its place changes every step visibly.
+  const AdamHyper hypers[] = {
+      AdamHyper{}, AdamHyper{0.5f, 0.999f, 1e-8f, 0.0f}, AdamHyper{0.9f, 0.99f, 1e-6f, 0.01f},
+      AdamHyper{0.5f, 0.999f, 0.05f, 0.0f, true}, AdamHyper{0.9f, 0.99f, 0.05f, 0.01f, true}};
   const std::size_t n = 1000;
   const float lr = 1e-2f;
   for (const AdamHyper& hyper : hypers) {
@@ -67,7 +71,8 @@ TEST(OptimizersCpuTest, AdamMatchesFormulaOverSeveralSteps) {
       adam_formula(hyper, lr, t, grads, expected);
     }
     EXPECT_TRUE(test::close(expected.params, params, state_tolerance, state_tolerance))
-        << "beta1 " << hyper.beta1 << " weight_decay " << hyper.weight_decay;
+        << "beta1 " << hyper.beta1 << " weight_decay " << hyper.weight_decay << " eps " << hyper.eps
+        << (hyper.eps_inside_sqrt ? " inside" : " outside") << " the root";
     EXPECT_TRUE(test::close(expected.first_moment, m, state_tolerance, state_tolerance));
     EXPECT_TRUE(test::close(expected.second_moment, v, state_tolerance, state_tolerance));
   }
@@ -89,6 +94,24 @@ TEST(OptimizersCpuTest, AdamFirstStepMovesEachParameterByLrTimesSignOfGradient) 
     const double moved = double(start[i]) - params[i];
     // Rounding the new parameter to float: half an ulp of a value below 2, 6e-8.
     EXPECT_NEAR(moved, grads[i] > 0 ? lr : -lr, 1e-7) << "at " << i;
+  }
+}
+
+// With eps under the root a tiny gradient takes a damped step: at t = 1 the step is
+// lr g / sqrt(g^2 + eps), 0.0995 lr for g = 1e-5 and eps = 1e-8, where eps outside the root gives
+// lr g / (|g| + eps) = 0.999 lr. Larger gradients move by lr as before.
+TEST(OptimizersCpuTest, AdamWithEpsInsideTheRootDampsTinyGradients) {
+  const std::vector<float> grads = {1e-5f, -1e-5f, 0.5f};
+  const float lr = 1e-3f;
+  for (const bool inside : {false, true}) {
+    AdamHyper hyper{0.5f, 0.999f, 1e-8f, 0.0f, inside};
+    std::vector<float> params(3, 0.0f), m(3, 0.0f), v(3, 0.0f);
+    const AdamStepScalars scalars = adam_step_scalars(hyper, lr, 1);
+    cpu::adam_update(hyper, 3, &scalars, params.data(), grads.data(), m.data(), v.data());
+    const double tiny = inside ? 1e-5 / std::sqrt(1e-10 + 1e-8) : 1e-5 / (1e-5 + 1e-8);
+    EXPECT_NEAR(-params[0], lr * tiny, 1e-6 * lr) << (inside ? "inside" : "outside");
+    EXPECT_NEAR(params[1], lr * tiny, 1e-6 * lr) << (inside ? "inside" : "outside");
+    EXPECT_NEAR(-params[2], lr, 1e-4 * lr) << (inside ? "inside" : "outside");
   }
 }
 

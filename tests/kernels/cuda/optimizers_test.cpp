@@ -75,37 +75,42 @@ constexpr double step_tolerance = 1e-6;
 
 TEST(OptimizersCudaTest, AdamMatchesCpuOnAlignedAndMisalignedBuffers) {
   SGAN_REQUIRE_GPU();
-  const AdamHyper hyper{0.5f, 0.999f, 1e-8f, 1e-4f};
   const float lr = 1e-3f;
-  for (const std::size_t n : sizes) {
-    for (const Offsets& at : alignments) {
-      std::vector<float> params = test::random_uniform<float>(n, n), m(n, 0.0f), v(n, 0.0f);
-      test::DeviceBuffer<float> params_dev = upload_at(params, at.params);
-      test::DeviceBuffer<float> m_dev = upload_at(m, at.m), v_dev = upload_at(v, at.v);
-      test::DeviceBuffer<AdamStepScalars> scalars_dev(1);
-      for (int t = 1; t <= 3; ++t) {
-        const std::vector<float> grads = test::random_uniform<float>(n, n + t);
-        test::DeviceBuffer<float> grads_dev = upload_at(grads, at.grads);
-        const AdamStepScalars scalars = adam_step_scalars(hyper, lr, t);
-        scalars_dev.upload({scalars});
-        cuda::adam_update(hyper, n, scalars_dev.get(), params_dev.get() + at.params,
-                          grads_dev.get() + at.grads, m_dev.get() + at.m, v_dev.get() + at.v,
-                          nullptr);
-        cpu::adam_update(hyper, n, &scalars, params.data(), grads.data(), m.data(), v.data());
-        download_at(grads_dev, at.grads, n, "grads");
+  // eps outside and (as the improved recipe runs it) inside the square root.
+  for (const AdamHyper hyper :
+       {AdamHyper{0.5f, 0.999f, 1e-8f, 1e-4f}, AdamHyper{0.5f, 0.999f, 1e-8f, 1e-4f, true}})
+    for (const std::size_t n : sizes) {
+      for (const Offsets& at : alignments) {
+        std::vector<float> params = test::random_uniform<float>(n, n), m(n, 0.0f), v(n, 0.0f);
+        test::DeviceBuffer<float> params_dev = upload_at(params, at.params);
+        test::DeviceBuffer<float> m_dev = upload_at(m, at.m), v_dev = upload_at(v, at.v);
+        test::DeviceBuffer<AdamStepScalars> scalars_dev(1);
+        for (int t = 1; t <= 3; ++t) {
+          const std::vector<float> grads = test::random_uniform<float>(n, n + t);
+          test::DeviceBuffer<float> grads_dev = upload_at(grads, at.grads);
+          const AdamStepScalars scalars = adam_step_scalars(hyper, lr, t);
+          scalars_dev.upload({scalars});
+          cuda::adam_update(hyper, n, scalars_dev.get(), params_dev.get() + at.params,
+                            grads_dev.get() + at.grads, m_dev.get() + at.m, v_dev.get() + at.v,
+                            nullptr);
+          cpu::adam_update(hyper, n, &scalars, params.data(), grads.data(), m.data(), v.data());
+          download_at(grads_dev, at.grads, n, "grads");
+        }
+        const std::string where = std::string(hyper.eps_inside_sqrt ? "eps inside, " : "") +
+                                  "n = " + std::to_string(n) + ", offsets " +
+                                  std::to_string(at.params) + std::to_string(at.grads) +
+                                  std::to_string(at.m) + std::to_string(at.v);
+        EXPECT_TRUE(test::close(params, download_at(params_dev, at.params, n, "params"),
+                                step_tolerance, step_tolerance))
+            << where;
+        EXPECT_TRUE(
+            test::close(m, download_at(m_dev, at.m, n, "m"), step_tolerance, step_tolerance))
+            << where;
+        EXPECT_TRUE(
+            test::close(v, download_at(v_dev, at.v, n, "v"), step_tolerance, step_tolerance))
+            << where;
       }
-      const std::string where = "n = " + std::to_string(n) + ", offsets " +
-                                std::to_string(at.params) + std::to_string(at.grads) +
-                                std::to_string(at.m) + std::to_string(at.v);
-      EXPECT_TRUE(test::close(params, download_at(params_dev, at.params, n, "params"),
-                              step_tolerance, step_tolerance))
-          << where;
-      EXPECT_TRUE(test::close(m, download_at(m_dev, at.m, n, "m"), step_tolerance, step_tolerance))
-          << where;
-      EXPECT_TRUE(test::close(v, download_at(v_dev, at.v, n, "v"), step_tolerance, step_tolerance))
-          << where;
     }
-  }
 }
 
 // The engine runs a first iteration eagerly, captures the next one and replays it; Adam must read
