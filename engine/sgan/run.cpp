@@ -149,10 +149,31 @@ int run_training(TrainConfig config, const std::atomic<bool>* stop, std::FILE* l
       return f;
     };
 
+    // summary.json: where the run ended ("finished" or "interrupted") and its test accuracy.
+    auto write_summary = [&](const char* status) {
+      nlohmann::json summary = {{"status", status},
+                                {"recipe", config.recipe},
+                                {"labels", config.labels},
+                                {"seed", config.seed},
+                                {"supervised_only", config.supervised_only},
+                                {"device", ctx.device_name()},
+                                {"backend", backend_name(backend)},
+                                {"steps", trainer.global_step()},
+                                {"epochs", double(trainer.global_step()) / double(per_epoch)},
+                                {"best_test_accuracy", best_accuracy},
+                                {"wall_seconds", timing.seconds()}};
+      if (evaluated) {
+        summary["final_test_accuracy"] = evaluation.accuracy();
+        summary["final_test_errors"] = evaluation.total - evaluation.correct;
+      }
+      write_json(out / "summary.json", summary);
+    };
+
     while (trainer.global_step() < total) {
       if (stop && stop->load()) {
         progress.finish();
         trainer.save_checkpoint(last, best_accuracy);
+        write_summary("interrupted");
         fmt::print(log, "sgan: interrupted at step {}; checkpoint saved to {} (resume with "
                    "--resume {})\n", trainer.global_step(), last.string(), last.string());
         return exit_interrupted;
@@ -199,19 +220,7 @@ int run_training(TrainConfig config, const std::atomic<bool>* stop, std::FILE* l
     }
     progress.finish();
     const double seconds = timing.seconds();
-    const nlohmann::json summary = {{"recipe", config.recipe},
-                                    {"labels", config.labels},
-                                    {"seed", config.seed},
-                                    {"supervised_only", config.supervised_only},
-                                    {"device", ctx.device_name()},
-                                    {"backend", backend_name(backend)},
-                                    {"steps", trainer.global_step()},
-                                    {"epochs", double(trainer.global_step()) / double(per_epoch)},
-                                    {"final_test_accuracy", evaluation.accuracy()},
-                                    {"final_test_errors", evaluation.total - evaluation.correct},
-                                    {"best_test_accuracy", best_accuracy},
-                                    {"wall_seconds", seconds}};
-    write_json(out / "summary.json", summary);
+    write_summary("finished");
     fmt::print(log, "sgan: done: {} steps in {:.1f} s; test accuracy {} ({} errors of {}); "
                "results in {}\n", trainer.global_step(), seconds, percent(evaluation.accuracy()),
                evaluation.total - evaluation.correct, evaluation.total, out.string());

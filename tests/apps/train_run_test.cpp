@@ -1,17 +1,17 @@
 // End-to-end runs of the trainer on the CPU backend, on a small synthetic MNIST-shaped data set:
 // every output file written with valid contents, resume bitwise, the supervised baseline learns,
 // bad output directories and diverging runs fail cleanly.
-#include <gtest/gtest.h>
-#include <stb_image.h>
-
-#include <cmath>
-#include <cstdio>
-#include <fstream>
-#include <nlohmann/json.hpp>
-
 #include "engine/io/safetensors.h"
 #include "engine/sgan/run.h"
 #include "tests/apps/synthetic_mnist.h"
+
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <stb_image.h>
 
 namespace sgan {
 namespace {
@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 class TrainRun : public ::testing::Test {
- protected:
+protected:
   void SetUp() override { test::write_synthetic_mnist(dir_.path() / "data", 400, 100); }
 
   // The improved recipe, shrunk: batch 8, a 40-image init batch, CPU.
@@ -94,8 +94,9 @@ TEST_F(TrainRun, TinyRunWritesEveryOutputWithValidContents) {
 
   const Safetensors last = load_safetensors(out / "checkpoints" / "last.safetensors");
   EXPECT_EQ(last.metadata.at("global_step"), "30");
-  for (const char* name : {"D.fc1.weight_v", "D.logits.weight_g", "G.bn1.running_mean", "optimizer.D.m",
-                           "optimizer.G.v", "ema.D", "rng.counter", "data.labeled_indices"})
+  for (const char* name :
+       {"D.fc1.weight_v", "D.logits.weight_g", "G.bn1.running_mean", "optimizer.D.m",
+        "optimizer.G.v", "ema.D", "rng.counter", "data.labeled_indices"})
     EXPECT_NE(last.find(name), nullptr) << name;
   EXPECT_TRUE(fs::exists(out / "checkpoints" / "best.safetensors"));
 
@@ -117,8 +118,10 @@ TEST_F(TrainRun, ResumedRunEqualsStraightRunBitwise) {
   second.resume = copy.string();
   ASSERT_EQ(run(second), exit_ok) << log_;
 
-  const Safetensors a = load_safetensors(fs::path(straight.out_dir) / "checkpoints" / "last.safetensors");
-  const Safetensors b = load_safetensors(fs::path(second.out_dir) / "checkpoints" / "last.safetensors");
+  const Safetensors a =
+      load_safetensors(fs::path(straight.out_dir) / "checkpoints" / "last.safetensors");
+  const Safetensors b =
+      load_safetensors(fs::path(second.out_dir) / "checkpoints" / "last.safetensors");
   ASSERT_EQ(a.tensors.size(), b.tensors.size());
   for (std::size_t i = 0; i < a.tensors.size(); ++i) {
     EXPECT_EQ(a.tensors[i].name, b.tensors[i].name);
@@ -147,6 +150,29 @@ TEST_F(TrainRun, ResumeWithAChangedLearningRateSaysItLeavesTheTrajectory) {
       << log_;
 }
 
+// Ctrl-C sets the stop flag: the run saves a checkpoint, records where it stopped and exits 130;
+// resuming from that checkpoint finishes the run.
+TEST_F(TrainRun, InterruptSavesACheckpointAndASummaryAndCanBeResumed) {
+  TrainConfig c = tiny("interrupted", 10);
+  std::atomic<bool> stop{true};
+  std::FILE* log = std::tmpfile();
+  EXPECT_EQ(run_training(c, &stop, log), exit_interrupted);
+  std::fclose(log);
+  const fs::path out = c.out_dir;
+  const Safetensors saved = load_safetensors(out / "checkpoints" / "last.safetensors");
+  EXPECT_EQ(saved.metadata.at("global_step"), "0");
+  const nlohmann::json summary = read_json(out / "summary.json");
+  EXPECT_EQ(summary.at("status"), "interrupted");
+  EXPECT_EQ(summary.at("steps"), 0);
+
+  TrainConfig resumed = tiny("interrupted-resumed", 10);
+  resumed.resume = (out / "checkpoints" / "last.safetensors").string();
+  ASSERT_EQ(run(resumed), exit_ok) << log_;
+  const nlohmann::json finished = read_json(fs::path(resumed.out_dir) / "summary.json");
+  EXPECT_EQ(finished.at("status"), "finished");
+  EXPECT_EQ(finished.at("steps"), 10);
+}
+
 TEST_F(TrainRun, SupervisedOnlyBaselineLearnsWellAboveChance) {
   TrainConfig c = tiny("supervised", 150);
   c.supervised_only = true;
@@ -169,7 +195,8 @@ TEST_F(TrainRun, ArticleRecipeRunsOnTheCpu) {
   c.data_dir = (dir_.path() / "data").string();
   c.out_dir = (dir_.path() / "article").string();
   ASSERT_EQ(run(c), exit_ok) << log_;
-  const Safetensors last = load_safetensors(fs::path(c.out_dir) / "checkpoints" / "last.safetensors");
+  const Safetensors last =
+      load_safetensors(fs::path(c.out_dir) / "checkpoints" / "last.safetensors");
   EXPECT_EQ(last.at("D.conv1.weight").shape, (std::vector<std::int64_t>{64, 1, 3, 3}));
   EXPECT_EQ(last.at("G.deconv1.weight").shape, (std::vector<std::int64_t>{128, 128, 4, 4}));
   EXPECT_EQ(last.at("D.logits.weight").shape, (std::vector<std::int64_t>{11, 6272}));
@@ -214,5 +241,5 @@ TEST_F(TrainRun, DivergingRunStopsWithAClearMessageAndKeepsTheLastGoodCheckpoint
   }
 }
 
-}  // namespace
-}  // namespace sgan
+} // namespace
+} // namespace sgan
