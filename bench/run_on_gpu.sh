@@ -14,9 +14,13 @@
 # The GPU machine has nvcc, CMake, ninja, PyTorch (with cuDNN 9 inside its wheel), compute-sanitizer
 # and ncu, but none of our Debian libraries and no network. Before the call, on this machine:
 #   ../shared/device/pack-deps.sh          (unpacks the Debian packages into .deps/)
-#   scripts/fetch_mnist.sh data/mnist      (for `train`; carry data/mnist too)
-# and call the device with carry [".deps", "data/mnist"] and SGAN_COMMIT=$(git rev-parse --short HEAD)
-# in the command (the device's copy of the tree has no .git).
+#   scripts/fetch_mnist.sh data/mnist && mkdir -p data/mnist-gz &&
+#     for f in data/mnist/*-ubyte; do gzip -c "$f" > "data/mnist-gz/$(basename "$f").gz"; done
+#                                          (for `train`: 11 MB gzipped, where the raw files' 55 MB
+#                                          and .deps would pass the 64 MiB carry limit)
+# and call the device with carry [".deps", "data/mnist-gz"] and SGAN_COMMIT=$(git rev-parse --short
+# HEAD) in the command (the device's copy of the tree has no .git). SGAN_DATA (default
+# data/mnist-gz) is where `train` reads MNIST; the IDX reader takes gzip files as they are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -113,7 +117,7 @@ stage_train() {
   local status=0
   mkdir -p runs
   "$BUILD_DIR/bin/sgan_train" --recipe "$recipe" --labels "$labels" --seed "$seed" \
-    --data data/mnist --out "$run" "$@" > "$run.log" 2>&1 || status=$?
+    --data "${SGAN_DATA:-data/mnist-gz}" --out "$run" "$@" > "$run.log" 2>&1 || status=$?
   mkdir -p "$dest"
   cp "$run.log" "$dest/train.log"
   for f in config.json labeled_indices.json metrics.jsonl summary.json; do
