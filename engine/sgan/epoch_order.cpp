@@ -7,6 +7,22 @@
 
 namespace sgan {
 
+namespace {
+// `total` indices of `pool`: whole permutations, concatenated until there are enough.
+std::vector<std::int32_t> permutations(const std::vector<std::int32_t>& pool, std::size_t total,
+                                       std::mt19937_64& rng) {
+  std::vector<std::int32_t> out;
+  if (pool.empty()) return out;
+  std::vector<std::int32_t> perm = pool;
+  while (out.size() < total) {
+    std::shuffle(perm.begin(), perm.end(), rng);
+    const std::size_t take = std::min(perm.size(), total - out.size());
+    out.insert(out.end(), perm.begin(), perm.begin() + long(take));
+  }
+  return out;
+}
+}  // namespace
+
 int iterations_per_epoch(std::size_t unlabeled_count, int batch) {
   return std::max(1, static_cast<int>(unlabeled_count / static_cast<std::size_t>(batch)));
 }
@@ -24,15 +40,7 @@ EpochOrder epoch_order(std::uint64_t seed, int epoch, int batch,
   const std::size_t total = static_cast<std::size_t>(iterations) * static_cast<std::size_t>(batch);
 
   EpochOrder order;
-  if (!unlabeled_indices.empty()) {
-    // Whole permutations, concatenated until the epoch is full.
-    std::vector<std::int32_t> perm = unlabeled_indices;
-    while (order.unlabeled.size() < total) {
-      std::shuffle(perm.begin(), perm.end(), rng);
-      const std::size_t take = std::min(perm.size(), total - order.unlabeled.size());
-      order.unlabeled.insert(order.unlabeled.end(), perm.begin(), perm.begin() + long(take));
-    }
-  }
+  order.unlabeled = permutations(unlabeled_indices, total, rng);
   std::vector<std::size_t> perm(labeled_indices.size());
   std::iota(perm.begin(), perm.end(), std::size_t(0));
   while (order.labeled.size() < total) {
@@ -42,6 +50,8 @@ EpochOrder epoch_order(std::uint64_t seed, int epoch, int batch,
       order.labeled_labels.push_back(labeled_labels[perm[i]]);
     }
   }
+  // Drawn last, so that D's batches are those of an order without it.
+  order.generator_unlabeled = permutations(unlabeled_indices, total, rng);
   return order;
 }
 

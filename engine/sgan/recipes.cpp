@@ -8,13 +8,12 @@
 #include "engine/layers/dropout.h"
 #include "engine/layers/gaussian_noise.h"
 #include "engine/layers/reshape.h"
+#include "engine/sgan/random_streams.h"
 
 namespace sgan {
 
 namespace {
 constexpr int classes = 10;
-// Philox streams: D's layers draw from 1000 + i, G's from 2000 + i; the trainer's noise uses 1..9.
-constexpr std::uint32_t discriminator_streams = 1000, generator_streams = 2000;
 
 int logits(const TrainConfig& c) { return c.fake_logit == FakeLogit::zero ? classes : classes + 1; }
 }  // namespace
@@ -39,7 +38,7 @@ RecipeTraits recipe_traits(const TrainConfig& c) {
 }
 
 std::unique_ptr<Model> make_discriminator(const TrainConfig& c) {
-  auto d = std::make_unique<Model>("D", discriminator_streams);
+  auto d = std::make_unique<Model>("D", random_streams::discriminator_layers);
   if (c.recipe == "improved") {
     // Gaussian noise 0.3 on the input, weight-normalised dense 1000-500-250-250-250 with ReLU and
     // noise 0.5 after each, weight-normalised output layer with a trained scale.
@@ -76,7 +75,7 @@ std::unique_ptr<Model> make_discriminator(const TrainConfig& c) {
 }
 
 std::unique_ptr<Model> make_generator(const TrainConfig& c) {
-  auto g = std::make_unique<Model>("G", generator_streams);
+  auto g = std::make_unique<Model>("G", random_streams::generator_layers);
   if (c.recipe == "improved") {
     // dense 500 -> batchnorm -> softplus (twice; lasagne's batch_norm(g=None): no scale, and the
     // dense bias is subsumed by the batchnorm shift), then weight-normalised dense 784 sigmoid.

@@ -10,13 +10,12 @@
 #include "engine/core/ops.h"
 #include "engine/graph/data_dependent_init.h"
 #include "engine/sgan/batch_layout.h"
+#include "engine/sgan/random_streams.h"
 
 namespace sgan {
 
 namespace {
 constexpr int classes = 10;
-// Philox streams of the trainer's own draws (layers use 1000 + i and 2000 + i).
-constexpr std::uint32_t noise_stream = 1, sample_stream = 2;
 // Different seeds for D's and G's initial weights, both derived from the run's seed.
 constexpr std::uint64_t discriminator_init_salt = 0xD15C'0000'0000'0000ull;
 constexpr std::uint64_t generator_init_salt = 0x6E4E'0000'0000'0000ull;
@@ -86,9 +85,11 @@ SganTrainer::SganTrainer(const TrainConfig& config, Context& ctx, SemiSupervised
 
   const std::size_t epoch_rows = std::size_t(iterations_per_epoch_) * std::size_t(n_);
   epoch_unlabeled_ = arena.allocate<std::int32_t>(epoch_rows);
+  epoch_generator_unlabeled_ = arena.allocate<std::int32_t>(epoch_rows);
   epoch_labeled_ = arena.allocate<std::int32_t>(epoch_rows);
   epoch_labels_ = arena.allocate<std::int32_t>(epoch_rows);
   batch_unlabeled_ = arena.allocate<std::int32_t>(std::size_t(n_));
+  batch_generator_unlabeled_ = arena.allocate<std::int32_t>(std::size_t(n_));
   batch_labeled_ = arena.allocate<std::int32_t>(std::size_t(n_));
   // Rows other than the labeled ones carry -1: the loss kernel never reads them.
   batch_labels_ = upload_array(ctx_, arena, std::vector<std::int32_t>(std::size_t(d_rows_), -1));
@@ -159,6 +160,8 @@ void SganTrainer::prepare_epoch() {
   ctx_.upload(epoch_labels_, order.labeled_labels.data(),
               order.labeled_labels.size() * sizeof(std::int32_t));
   ctx_.upload(epoch_unlabeled_, order.unlabeled.data(), order.unlabeled.size() * sizeof(std::int32_t));
+  ctx_.upload(epoch_generator_unlabeled_, order.generator_unlabeled.data(),
+              order.generator_unlabeled.size() * sizeof(std::int32_t));
   epoch_ready_ = true;
 }
 
@@ -171,6 +174,7 @@ void SganTrainer::step() {
   ctx_.copy(batch_labeled_, epoch_labeled_ + offset, bytes);
   ctx_.copy(batch_labels_, epoch_labels_ + offset, bytes);
   ctx_.copy(batch_unlabeled_, epoch_unlabeled_ + offset, bytes);
+  ctx_.copy(batch_generator_unlabeled_, epoch_generator_unlabeled_ + offset, bytes);
 
   if (uses_cuda_graph() && warmed_up_) {
     // The first iteration runs eagerly (cuBLAS and the kernels set themselves up), the second is
@@ -210,7 +214,8 @@ void SganTrainer::enqueue_iteration() {
 }
 
 void SganTrainer::draw_noise(const std::uint64_t* counter) {
-  const PhiloxStream stream{config_.seed, counter == sample_counter_ ? sample_stream : noise_stream};
+  const PhiloxStream stream{config_.seed, counter == sample_counter_ ? random_streams::sample_noise
+                                                                 : random_streams::latent_noise};
   if (traits_.uniform_noise)
     ops::philox_uniform(ctx_, noise_.size(), stream, counter, 0.0f, 1.0f, noise_.data);
   else
@@ -263,7 +268,10 @@ void SganTrainer::generator_step() {
     ops::axpy(ctx_, 1, 1.0f, scratch_sum_, loss_sums_ + 2);
     d_fake = d_->backward(ctx_, dlogits_.rows(0, n_), through_d);
   } else {
-    // Feature matching between the unlabeled rows of this iteration and the new fake rows.
+    // Feature matching between the G step's own unlabeled batch (in the rows that held D's
+    // unlabeled batch, no longer needed) and the new fake rows.
+    ops::gather_rows<float>(ctx_, n_, train_images_.shape.row_size(), train_images_.data,
+                            batch_generator_unlabeled_, d_input_.rows(n_, n_).data);
     d_->forward(ctx_, d_input_.rows(n_, 2 * n_));
     const Tensor features = d_->output(traits_.feature_layer);
     const int f = int(features.shape.row_size());

@@ -108,9 +108,11 @@ class SganTrainer {
   Tensor train_images_, test_images_;
   std::int32_t* test_labels_ = nullptr;
   std::int32_t* epoch_unlabeled_ = nullptr;  // iterations * n indices of this epoch
+  std::int32_t* epoch_generator_unlabeled_ = nullptr;  // the G step's, another permutation
   std::int32_t* epoch_labeled_ = nullptr;
   std::int32_t* epoch_labels_ = nullptr;
   std::int32_t* batch_unlabeled_ = nullptr;  // this iteration's n indices
+  std::int32_t* batch_generator_unlabeled_ = nullptr;
   std::int32_t* batch_labeled_ = nullptr;
   std::int32_t* batch_labels_ = nullptr;     // d_rows_ labels; only the labeled rows are set
   Tensor d_input_, noise_;

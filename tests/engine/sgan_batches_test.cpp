@@ -77,6 +77,24 @@ TEST(EpochOrderTest, AnEpochVisitsEachUnlabeledImageAtMostOnceAndFillsWholeBatch
   for (std::int32_t i : order.unlabeled) EXPECT_TRUE(pool.count(i)) << i << " is not unlabeled";
 }
 
+// improved-gan's generator step matches features of a second permutation (trainx_unl2), not of
+// the images D was just trained on.
+TEST(EpochOrderTest, TheGeneratorStepReadsAnotherPermutationOfTheUnlabeledImages) {
+  const Split s = small_split();
+  const EpochOrder order = epoch_order(7, 1, 8, s.labeled, s.labels, s.unlabeled);
+  ASSERT_EQ(order.generator_unlabeled.size(), order.unlabeled.size());
+  const std::set<std::int32_t> seen(order.generator_unlabeled.begin(),
+                                    order.generator_unlabeled.end());
+  EXPECT_EQ(seen.size(), order.generator_unlabeled.size()) << "an image repeats within the epoch";
+  const std::set<std::int32_t> pool(s.unlabeled.begin(), s.unlabeled.end());
+  for (std::int32_t i : order.generator_unlabeled) EXPECT_TRUE(pool.count(i)) << i << " is not unlabeled";
+  std::size_t same_position = 0;
+  for (std::size_t p = 0; p < order.unlabeled.size(); ++p)
+    same_position += order.unlabeled[p] == order.generator_unlabeled[p];
+  // Two independent permutations of ~217 images agree in about one position.
+  EXPECT_LT(same_position, order.unlabeled.size() / 10);
+}
+
 TEST(EpochOrderTest, LabeledImagesRepeatEvenlyAndKeepTheirLabels) {
   const Split s = small_split();
   const EpochOrder order = epoch_order(7, 3, 8, s.labeled, s.labels, s.unlabeled);
@@ -102,6 +120,7 @@ TEST(EpochOrderTest, IsAFunctionOfSeedAndEpochOnly) {
   const EpochOrder a = epoch_order(7, 2, 8, s.labeled, s.labels, s.unlabeled);
   const EpochOrder b = epoch_order(7, 2, 8, s.labeled, s.labels, s.unlabeled);
   EXPECT_EQ(a.unlabeled, b.unlabeled);
+  EXPECT_EQ(a.generator_unlabeled, b.generator_unlabeled);
   EXPECT_EQ(a.labeled, b.labeled);
   EXPECT_NE(epoch_order(7, 3, 8, s.labeled, s.labels, s.unlabeled).unlabeled, a.unlabeled);
   EXPECT_NE(epoch_order(8, 2, 8, s.labeled, s.labels, s.unlabeled).unlabeled, a.unlabeled);
