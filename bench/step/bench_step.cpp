@@ -9,6 +9,7 @@
 // Without a usable GPU, --smoke (and a plain run) runs two iterations of each recipe on the CPU
 // backend, says that nothing was timed on a GPU, and exits 0.
 #include "bench/benchmark_args.h"
+#include "bench/random_images.h"
 #include "engine/core/context.h"
 #include "engine/data/labeled_split.h"
 #include "engine/data/mnist.h"
@@ -20,7 +21,6 @@
 #include <cstdio>
 #include <fmt/format.h>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -47,18 +47,6 @@ std::string engine_name(const StepCase& c) {
   return std::string("sgan-") + std::string(backend_name(c.backend));
 }
 
-Dataset random_images(int count, std::uint64_t seed) {
-  Dataset d;
-  d.count = count;
-  d.rows = d.cols = 28;
-  d.pixels.resize(std::size_t(count) * 28 * 28);
-  d.labels.resize(std::size_t(count));
-  std::mt19937_64 rng(seed);
-  for (auto& p : d.pixels) p = std::uint8_t(rng() & 0xff);
-  for (int i = 0; i < count; ++i) d.labels[std::size_t(i)] = std::uint8_t(i % kMnistClasses);
-  return d;
-}
-
 std::unique_ptr<SganTrainer> make_trainer(const StepCase& c, Context& ctx) {
   TrainConfig config = recipe_defaults(c.recipe);
   config.batch_size = c.batch_size;
@@ -66,8 +54,8 @@ std::unique_ptr<SganTrainer> make_trainer(const StepCase& c, Context& ctx) {
   config.cuda_graph = c.cuda_graph;
   config.init_batch = std::min(config.init_batch, c.train_images);
   SemiSupervisedSet train =
-      make_semi_supervised_set(random_images(c.train_images, 1), config.labels, config.seed);
-  return std::make_unique<SganTrainer>(config, ctx, std::move(train), random_images(1000, 2));
+      make_semi_supervised_set(bench::random_images(c.train_images, 1), config.labels, config.seed);
+  return std::make_unique<SganTrainer>(config, ctx, std::move(train), bench::random_images(1000, 2));
 }
 
 double median(std::vector<double> v) {

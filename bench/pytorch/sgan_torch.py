@@ -1,0 +1,298 @@
+#!/usr/bin/env python3
+"""The PyTorch twin of our SGAN trainer: the same two recipes (twin.py), for two jobs.
+
+    sgan_torch.py check DIR
+        Replays the iteration sgan_record_iteration wrote to DIR: the same initial weights,
+        images, latent vectors and D noise (regenerated from Philox), run through PyTorch's
+        autograd instead of our hand-written backward passes. Compares the three losses and every
+        tensor's change over the iteration; exits 1 naming what disagrees.
+
+    sgan_torch.py time [--all | --recipe R --batch N ...] [--engines ...] [--iterations N] [--smoke]
+        Times one whole iteration per recipe and batch size on the GPU, eager and under
+        torch.compile, with CUDA events around each iteration (median, as sgan_bench_step), and
+        prints a JSON list: recipe, batch_size, engine, median_ms, d_step_ms, g_step_ms,
+        iterations_per_second, device, torch. Without a GPU (or with --smoke) it runs two
+        iterations of each recipe on the CPU, says so, and times nothing.
+"""
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import philox
+import safetensors_file
+import twin
+
+RECIPE_DEFAULTS = {
+    # engine/sgan/config.cpp recipe_defaults and engine/sgan/recipes.cpp recipe_traits
+    "improved": dict(recipe="improved", batch_size=100, lr=3e-3, final_lr=3e-3, decay_start_epoch=0,
+                     epochs=300, beta1=0.5, unsup_weight=0.5, fake_logit="zero",
+                     g_loss="feature-matching", adam_eps_inside_sqrt=True, feature_layer="fc5",
+                     latent="uniform"),
+    "article": dict(recipe="article", batch_size=64, lr=2e-4, final_lr=2e-4, decay_start_epoch=0,
+                    epochs=50, beta1=0.5, unsup_weight=1.0, fake_logit="explicit", g_loss="nonsat",
+                    adam_eps_inside_sqrt=False, feature_layer="flatten", latent="normal"),
+}
+
+# The check's tolerances, for our float32 against PyTorch in float64 (PyTorch's own float32 CPU
+# kernels were 7e-4 off float64 in the article generator's gradients, where ours were 4e-7).
+# Losses, gradients (the first Adam moment after one step is (1 - beta1) g) and the change of
+# batchnorm statistics: float32 through at most seven layers, and Box-Muller normals whose libm
+# differs by a few ulps, land near 1e-6. The change of a trained parameter is Adam's first step,
+# lr g / (|g| + eps) per element (eps 1e-8), which magnifies the rounding of a g near eps by up to
+# lr / eps: ~1e-11 of rounding there moves a change by ~1e-3 lr; 3e-4 relative was seen.
+TOLERANCE = 1e-4
+TRAINED_CHANGE_TOLERANCE = 1e-2
+
+
+def relative_error(ours, theirs):
+    ours, theirs = np.asarray(ours, np.float64), np.asarray(theirs, np.float64)
+    scale = np.linalg.norm(theirs)
+    if scale == 0.0:
+        return 0.0 if np.linalg.norm(ours) == 0.0 else math.inf
+    return float(np.linalg.norm(ours - theirs) / scale)
+
+
+def load_model(model, tensors, prefix):
+    state = {name[len(prefix):]: torch.from_numpy(np.array(value))
+             for name, value in tensors.items() if name.startswith(prefix)}
+    missing = set(model.state_dict()) - set(state)
+    if missing:
+        raise SystemExit(f"the checkpoint has no {sorted(missing)} for {prefix.rstrip('.')}")
+    model.load_state_dict(state, strict=False)
+
+
+def scaled(pixels, pixel_range):
+    """The trainer's scaling: lo + (hi - lo) (p / 255), in float32 as the engine does it."""
+    lo, hi = np.float32(pixel_range[0]), np.float32(pixel_range[1])
+    return torch.from_numpy((hi - lo) * (pixels.astype(np.float32) / np.float32(255.0)) + lo)
+
+
+def latent(n, dim, distribution, seed, stream, counter):
+    draw = philox.uniform if distribution == "uniform" else philox.normal
+    return torch.from_numpy(draw(n * dim, seed, stream, counter).reshape(n, dim))
+
+
+def check(directory, dtype=torch.float64):
+    directory = Path(directory)
+    info = json.loads((directory / "iteration.json").read_text())
+    before, _ = safetensors_file.read(directory / "before.safetensors")
+    after, _ = safetensors_file.read(directory / "after.safetensors")
+    inputs, _ = safetensors_file.read(directory / "inputs.safetensors")
+    config, streams = info["config"], info["streams"]
+    recipe, seed, n = config["recipe"], config["seed"], config["batch_size"]
+    counter = int(before["rng.counter"][0])
+    torch.manual_seed(0)
+
+    d = twin.make_discriminator(recipe, config["fake_logit"])
+    g = twin.make_generator(recipe)
+    load_model(d, before, "D.")
+    load_model(g, before, "G.")
+    d, g = d.to(dtype), g.to(dtype)
+    step = twin.SganIteration(config, d, g, iterations_per_epoch=info["iterations_per_epoch"],
+                              adam_eps_inside_sqrt=info["adam_eps_inside_sqrt"],
+                              feature_layer=info["feature_layer"])
+    shape = (n, 28 * 28) if recipe == "improved" else (n, 1, 28, 28)
+    images = {k: scaled(inputs[k], info["pixel_range"]).reshape(shape).to(dtype)
+              for k in ("labeled_pixels", "unlabeled_pixels", "generator_unlabeled_pixels")}
+    labels = torch.from_numpy(np.array(inputs["labels"]))
+    dim, distribution = info["latent"]["dim"], info["latent"]["distribution"]
+
+    # The D step draws at the counter, the G step at the counter advanced once.
+    supervised, unsupervised = step.discriminator_step(
+        images["labeled_pixels"], labels, images["unlabeled_pixels"],
+        latent(n, dim, distribution, seed, streams["latent_noise"], counter).to(dtype),
+        twin.PhiloxNoise(seed, streams["discriminator_layers"], counter))
+    generator = step.generator_step(
+        images["generator_unlabeled_pixels"],
+        latent(n, dim, distribution, seed, streams["latent_noise"], counter + 1).to(dtype),
+        twin.PhiloxNoise(seed, streams["discriminator_layers"], counter + 1))
+
+    rows = []
+    ours = info["losses"]
+    for name, theirs in (("d_supervised", supervised), ("d_unsupervised", unsupervised),
+                         ("g", generator)):
+        rows.append((f"loss {name}", ours[name], float(theirs), TOLERANCE))
+    for prefix, model, opt in (("D.", d, step.d_opt), ("G.", g, step.g_opt)):
+        # Our optimiser's moments are one flat buffer over the trainable tensors in model order.
+        ours_m = after[f"optimizer.{prefix.rstrip('.')}.m"].astype(np.float64)
+        offset, beta1 = 0, config["beta1"]
+        named = {id(p): name for name, p in model.named_parameters()}
+        for p, m in zip(opt.params, opt.m):
+            size = p.numel()
+            rows.append((f"gradient {prefix}{named[id(p)]}", ours_m[offset:offset + size] / (1 - beta1),
+                         m.flatten().numpy() / (1 - beta1), TOLERANCE))
+            offset += size
+        trained = {named[id(p)] for p in opt.params}
+        for name, value in model.state_dict().items():
+            key = prefix + name
+            rows.append((f"change {key}", after[key].astype(np.float64) - before[key],
+                         value.numpy() - before[key],
+                         TRAINED_CHANGE_TOLERANCE if name in trained else TOLERANCE))
+
+    print(f"first {recipe} iteration recorded on {info['device']} (batch {n}) against PyTorch "
+          f"{torch.__version__} autograd in {str(dtype).replace('torch.', '')} on the CPU")
+    print(f"{'quantity (norm)':44} {'ours':>13} {'pytorch':>13} {'rel. error':>10}")
+    failed = 0
+    for name, a, b, tolerance in rows:
+        error = relative_error(a, b)
+        failed += not error <= tolerance
+        mark = "" if error <= tolerance else f"  > {tolerance:g}"
+        print(f"{name:44} {np.linalg.norm(a):13.6g} {np.linalg.norm(b):13.6g} {error:10.2e}{mark}")
+    if failed:
+        print(f"DISAGREE: {failed} of {len(rows)} quantities beyond their tolerance")
+        return 1
+    print(f"agree: {len(rows)} quantities (losses, gradients and statistics within {TOLERANCE:g}, "
+          f"trained parameters' changes within {TRAINED_CHANGE_TOLERANCE:g} relative)")
+    return 0
+
+
+class RandomBatches:
+    """Device-resident random MNIST-shaped data and index draws, as the trainer gathers batches
+    from a resident training set (the cost of an iteration does not depend on the pixels)."""
+
+    def __init__(self, recipe, n, device, train_images=60000, labeled=100):
+        shape = (28 * 28,) if recipe["recipe"] == "improved" else (1, 28, 28)
+        self.images = torch.rand((train_images, *shape), device=device)
+        self.labels = torch.randint(0, twin.CLASSES, (labeled,), device=device)
+        self.n, self.labeled, self.device = n, labeled, device
+        self.uniform = recipe["latent"] == "uniform"
+
+    def _rows(self, high):
+        return torch.randint(0, high, (self.n,), device=self.device)
+
+    def _z(self):
+        shape = (self.n, 100)
+        return torch.rand(shape, device=self.device) if self.uniform else torch.randn(shape, device=self.device)
+
+    def next(self):
+        lab = self._rows(self.labeled)
+        return dict(labeled=self.images[lab], labels=self.labels[lab],
+                    unlabeled=self.images[self._rows(len(self.images))], z_d=self._z(),
+                    generator_unlabeled=self.images[self._rows(len(self.images))], z_g=self._z())
+
+
+ENGINES = ("pytorch-eager", "pytorch-compile", "pytorch-compile-cudagraphs")
+COMPILE_MODES = {"pytorch-compile": "default", "pytorch-compile-cudagraphs": "reduce-overhead"}
+
+
+def build_iteration(recipe, engine, device):
+    d = twin.make_discriminator(recipe["recipe"], recipe["fake_logit"]).to(device)
+    g = twin.make_generator(recipe["recipe"]).to(device)
+    step = twin.SganIteration(recipe, d, g, iterations_per_epoch=600,
+                              adam_eps_inside_sqrt=recipe["adam_eps_inside_sqrt"],
+                              feature_layer=recipe["feature_layer"])
+    if engine in COMPILE_MODES:
+        if not hasattr(torch, "compile"):
+            raise RuntimeError(f"torch {torch.__version__} has no torch.compile")
+        step.d_loss = torch.compile(step.discriminator_loss, mode=COMPILE_MODES[engine])
+        step.g_loss = torch.compile(step.generator_loss, mode=COMPILE_MODES[engine])
+    return step
+
+
+def run_iteration(step, batch, noise):
+    step.discriminator_step(batch["labeled"], batch["labels"], batch["unlabeled"], batch["z_d"], noise)
+    step.generator_step(batch["generator_unlabeled"], batch["z_g"], noise)
+
+
+def time_case(recipe, n, engine, iterations, warmup=10):
+    """Median iteration time from CUDA events, each iteration enqueued and then waited for (the
+    protocol of sgan_bench_step), with the D step timed apart."""
+    device = torch.device("cuda")
+    step = build_iteration(recipe, engine, device)
+    batches, noise = RandomBatches(recipe, n, device), twin.TorchNoise()
+    for _ in range(warmup):
+        run_iteration(step, batches.next(), noise)
+    torch.cuda.synchronize()
+    total, discriminator = [], []
+    for _ in range(iterations):
+        batch = batches.next()  # drawn outside the timed region, as the trainer's indices are
+        start, middle, end = (torch.cuda.Event(enable_timing=True) for _ in range(3))
+        start.record()
+        step.discriminator_step(batch["labeled"], batch["labels"], batch["unlabeled"], batch["z_d"], noise)
+        middle.record()
+        step.generator_step(batch["generator_unlabeled"], batch["z_g"], noise)
+        end.record()
+        end.synchronize()
+        total.append(start.elapsed_time(end))
+        discriminator.append(start.elapsed_time(middle))
+    ms, d_ms = statistics.median(total), statistics.median(discriminator)
+    return dict(median_ms=ms, d_step_ms=d_ms, g_step_ms=ms - d_ms, iterations_per_second=1e3 / ms,
+                iterations=iterations)
+
+
+def smoke(recipes):
+    """Two CPU iterations of each recipe at batch 8: the whole path runs; nothing is timed."""
+    results = []
+    for name in recipes:
+        recipe = RECIPE_DEFAULTS[name]
+        step = build_iteration(recipe, "pytorch-eager", torch.device("cpu"))
+        batches = RandomBatches(recipe, 8, torch.device("cpu"), train_images=600, labeled=100)
+        for _ in range(2):
+            run_iteration(step, batches.next(), twin.TorchNoise())
+        results.append(dict(recipe=name, batch_size=8, engine="pytorch-eager", smoke=True,
+                            iterations_per_second=None, note="CPU smoke run, not a GPU timing"))
+    return results
+
+
+def time_command(args):
+    recipes = list(RECIPE_DEFAULTS) if args.all or not args.recipe else args.recipe
+    if args.smoke or not torch.cuda.is_available():
+        if not args.smoke:
+            print("sgan_torch.py time: no CUDA device: running the CPU smoke mode; nothing is timed",
+                  file=sys.stderr)
+        print(json.dumps(smoke(recipes), indent=1))
+        return 0
+    # FP32 arithmetic, as our kernels: no TF32 in cuDNN's convolutions or cuBLAS's products.
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cudnn.benchmark = True
+    batches = [64, 100, 256] if args.all or not args.batch else args.batch
+    facts = dict(device=torch.cuda.get_device_name(), torch=torch.__version__,
+                 cudnn=torch.backends.cudnn.version(), tf32=False)
+    results = []
+    for name in recipes:
+        for n in batches:
+            for engine in args.engines:
+                entry = dict(recipe=name, batch_size=n, engine=engine, **facts)
+                began = time.time()
+                try:
+                    entry.update(time_case(RECIPE_DEFAULTS[name], n, engine, args.iterations))
+                except Exception as e:  # one failing engine must not lose the other results
+                    entry.update(iterations_per_second=None, error=f"{type(e).__name__}: {e}")
+                entry["wall_s"] = round(time.time() - began, 1)
+                print(f"{name} n{n} {engine}: " + (f"{entry['median_ms']:.3f} ms"
+                      if entry.get("median_ms") else entry["error"]), file=sys.stderr)
+                results.append(entry)
+    print(json.dumps(results, indent=1))
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("check", help="replay an iteration written by sgan_record_iteration")
+    c.add_argument("directory")
+    t = sub.add_parser("time", help="time the whole iteration on the GPU")
+    t.add_argument("--all", action="store_true", help="both recipes at batch 64, 100 and 256")
+    t.add_argument("--recipe", action="append", choices=sorted(RECIPE_DEFAULTS))
+    t.add_argument("--batch", action="append", type=int)
+    t.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
+    t.add_argument("--iterations", type=int, default=200)
+    t.add_argument("--smoke", action="store_true", help="two CPU iterations per recipe, no timing")
+    args = parser.parse_args()
+    if args.command == "check":
+        return check(args.directory)
+    if args.iterations < 1 or any(n < 1 for n in args.batch or []):
+        parser.error("--iterations and --batch must be positive")
+    return time_command(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
