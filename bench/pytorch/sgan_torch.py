@@ -153,9 +153,10 @@ def check(directory, dtype=torch.float64):
     return 0
 
 
-class RandomBatches:
-    """Device-resident random MNIST-shaped data and index draws, as the trainer gathers batches
-    from a resident training set (the cost of an iteration does not depend on the pixels)."""
+class RandomData:
+    """Device-resident random MNIST-shaped training images, as the trainer keeps the training set
+    on the device (an iteration's cost does not depend on the pixels), and the batches of one
+    iteration gathered from it with a fresh latent batch, as the trainer does inside each step."""
 
     def __init__(self, recipe, n, device, train_images=60000, labeled=100):
         shape = (28 * 28,) if recipe["recipe"] == "improved" else (1, 28, 28)
@@ -164,18 +165,26 @@ class RandomBatches:
         self.n, self.labeled, self.device = n, labeled, device
         self.uniform = recipe["latent"] == "uniform"
 
-    def _rows(self, high):
-        return torch.randint(0, high, (self.n,), device=self.device)
+    def indices(self):
+        """One iteration's rows: three small draws, where the trainer copies three slices of the
+        epoch's order."""
+        def rows(high):
+            return torch.randint(0, high, (self.n,), device=self.device)
+        return dict(labeled=rows(self.labeled), unlabeled=rows(len(self.images)),
+                    generator_unlabeled=rows(len(self.images)))
 
-    def _z(self):
+    def latent(self):
         shape = (self.n, 100)
         return torch.rand(shape, device=self.device) if self.uniform else torch.randn(shape, device=self.device)
 
-    def next(self):
-        lab = self._rows(self.labeled)
-        return dict(labeled=self.images[lab], labels=self.labels[lab],
-                    unlabeled=self.images[self._rows(len(self.images))], z_d=self._z(),
-                    generator_unlabeled=self.images[self._rows(len(self.images))], z_g=self._z())
+    def iterate(self, step, noise, between_steps=lambda: None):
+        """One iteration: each step gathers its batches and draws its latent batch itself."""
+        rows = self.indices()
+        labeled = rows["labeled"]
+        step.discriminator_step(self.images[labeled], self.labels[labeled],
+                                self.images[rows["unlabeled"]], self.latent(), noise)
+        between_steps()
+        step.generator_step(self.images[rows["generator_unlabeled"]], self.latent(), noise)
 
 
 ENGINES = ("pytorch-eager", "pytorch-compile", "pytorch-compile-cudagraphs")
@@ -191,14 +200,12 @@ def build_iteration(recipe, engine, device):
     if engine in COMPILE_MODES:
         if not hasattr(torch, "compile"):
             raise RuntimeError(f"torch {torch.__version__} has no torch.compile")
+        # Every case compiles the same two functions anew: without a reset, the guards of earlier
+        # cases fill dynamo's cache and a later case can silently fall back to eager.
+        torch._dynamo.reset()
         step.d_loss = torch.compile(step.discriminator_loss, mode=COMPILE_MODES[engine])
         step.g_loss = torch.compile(step.generator_loss, mode=COMPILE_MODES[engine])
     return step
-
-
-def run_iteration(step, batch, noise):
-    step.discriminator_step(batch["labeled"], batch["labels"], batch["unlabeled"], batch["z_d"], noise)
-    step.generator_step(batch["generator_unlabeled"], batch["z_g"], noise)
 
 
 def time_case(recipe, n, engine, iterations, warmup=10):
@@ -206,18 +213,15 @@ def time_case(recipe, n, engine, iterations, warmup=10):
     protocol of sgan_bench_step), with the D step timed apart."""
     device = torch.device("cuda")
     step = build_iteration(recipe, engine, device)
-    batches, noise = RandomBatches(recipe, n, device), twin.TorchNoise()
+    data, noise = RandomData(recipe, n, device), twin.TorchNoise()
     for _ in range(warmup):
-        run_iteration(step, batches.next(), noise)
+        data.iterate(step, noise)
     torch.cuda.synchronize()
     total, discriminator = [], []
     for _ in range(iterations):
-        batch = batches.next()  # drawn outside the timed region, as the trainer's indices are
         start, middle, end = (torch.cuda.Event(enable_timing=True) for _ in range(3))
         start.record()
-        step.discriminator_step(batch["labeled"], batch["labels"], batch["unlabeled"], batch["z_d"], noise)
-        middle.record()
-        step.generator_step(batch["generator_unlabeled"], batch["z_g"], noise)
+        data.iterate(step, noise, between_steps=middle.record)
         end.record()
         end.synchronize()
         total.append(start.elapsed_time(end))
@@ -233,9 +237,9 @@ def smoke(recipes):
     for name in recipes:
         recipe = RECIPE_DEFAULTS[name]
         step = build_iteration(recipe, "pytorch-eager", torch.device("cpu"))
-        batches = RandomBatches(recipe, 8, torch.device("cpu"), train_images=600, labeled=100)
+        data, noise = RandomData(recipe, 8, torch.device("cpu"), train_images=600), twin.TorchNoise()
         for _ in range(2):
-            run_iteration(step, batches.next(), twin.TorchNoise())
+            data.iterate(step, noise)
         results.append(dict(recipe=name, batch_size=8, engine="pytorch-eager", smoke=True,
                             iterations_per_second=None, note="CPU smoke run, not a GPU timing"))
     return results
