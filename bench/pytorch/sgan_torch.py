@@ -81,6 +81,10 @@ def latent(n, dim, distribution, seed, stream, counter):
 
 def check(directory, dtype=torch.float64):
     directory = Path(directory)
+    for name in ("iteration.json", "before.safetensors", "after.safetensors", "inputs.safetensors"):
+        if not (directory / name).is_file():
+            raise SystemExit(f"sgan_torch.py check: {directory / name} is missing (write DIR with "
+                             "build/bin/sgan_record_iteration --recipe R --out DIR)")
     info = json.loads((directory / "iteration.json").read_text())
     before, _ = safetensors_file.read(directory / "before.safetensors")
     after, _ = safetensors_file.read(directory / "after.safetensors")
