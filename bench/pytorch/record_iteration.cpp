@@ -1,23 +1,26 @@
-// sgan_record_iteration: runs the first training iteration of a recipe through our trainer and
-// writes everything needed to replay it elsewhere, so that bench/pytorch/sgan_torch.py can run
-// the same iteration in PyTorch and compare (the second check of our losses and gradients):
+// sgan_record_iteration: runs the first K training iterations of a recipe through our trainer
+// and writes everything needed to replay them elsewhere, so that bench/pytorch/sgan_torch.py can
+// run the same iterations in PyTorch and compare (the second check of our losses and gradients):
 //
-//   OUT/before.safetensors   the trainer's checkpoint before the iteration (both models after
-//                            initialisation, the Philox counter)
-//   OUT/inputs.safetensors   the iteration's images as stored pixels (D step: labeled rows, their
-//                            labels, unlabeled rows; G step: its own unlabeled rows)
-//   OUT/after.safetensors    the checkpoint after the iteration (D and G after one Adam step each)
+//   OUT/before.safetensors   the trainer's checkpoint before the first iteration (both models
+//                            after initialisation, the Philox counter)
+//   OUT/inputs.safetensors   each iteration's images as stored pixels, stacked [K, n, 784]: the D
+//                            step's labeled rows, their labels [K, n] and unlabeled rows; the G
+//                            step's own unlabeled rows
+//   OUT/after.safetensors    the checkpoint after K iterations (both models, Adam's moments and
+//                            steps, D's parameter average)
 //   OUT/iteration.json       the configuration, pixel range, latent distribution, Philox streams
-//                            and the losses the trainer measured
+//                            and each iteration's losses as the trainer measured them
 //
 // The latent vectors and D's noise and dropout masks are not written: they are Philox draws the
 // replay regenerates from the seed, the streams and the counter.
 //
-//   sgan_record_iteration --recipe improved --out DIR [--device cpu|cuda|cudnn] [--batch-size N]
-//                         [--seed S] [--data MNIST_DIR]
+//   sgan_record_iteration --recipe improved --out DIR [--iterations K] [--device cpu|cuda|cudnn]
+//                         [--batch-size N] [--seed S] [--data MNIST_DIR]
 //
-// Without --data the images are uniform random pixels (1000 training images). Exit codes: 0 done,
-// 1 failure, 2 bad flags, 77 the device is not usable here (ctest reads it as a skip).
+// Without --data the images are uniform random pixels (1000 training images). The K iterations
+// lie in the first epoch. Exit codes: 0 done, 1 failure, 2 bad flags, 77 the device is not usable
+// here (ctest reads it as a skip).
 #include "bench/random_images.h"
 #include "engine/core/context.h"
 #include "engine/data/labeled_split.h"
@@ -38,6 +41,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -50,53 +54,61 @@ struct Options {
   std::string recipe = "improved";
   std::filesystem::path out;
   std::string device = "cpu";
+  int iterations = 1;
   int batch_size = 0; // 0: the recipe's
   std::uint64_t seed = 1;
   std::filesystem::path data;
 };
 
-// The pixels of `indices`' images, image after image.
+// The pixels of `indices`' images, image after image, as `iterations` batches of equal size.
 TensorRecord pixel_rows(std::string name, const SemiSupervisedSet& set,
-                        const std::vector<std::int32_t>& indices) {
+                        const std::vector<std::int32_t>& indices, int iterations) {
   const std::size_t row = std::size_t(set.rows) * std::size_t(set.cols);
   TensorRecord r{std::move(name),
                  DType::u8,
-                 {std::int64_t(indices.size()), std::int64_t(row)},
+                 {iterations, std::int64_t(indices.size()) / iterations, std::int64_t(row)},
                  std::vector<std::byte>(indices.size() * row)};
   for (std::size_t i = 0; i < indices.size(); ++i)
     std::memcpy(r.data.data() + i * row, set.pixels.data() + std::size_t(indices[i]) * row, row);
   return r;
 }
 
-TensorRecord int32_record(std::string name, const std::vector<std::int32_t>& values) {
+TensorRecord label_rows(std::string name, const std::vector<std::int32_t>& labels, int iterations) {
   TensorRecord r{std::move(name),
                  DType::i32,
-                 {std::int64_t(values.size())},
-                 std::vector<std::byte>(values.size() * sizeof(std::int32_t))};
-  std::memcpy(r.data.data(), values.data(), r.data.size());
+                 {iterations, std::int64_t(labels.size()) / iterations},
+                 std::vector<std::byte>(labels.size() * sizeof(std::int32_t))};
+  std::memcpy(r.data.data(), labels.data(), r.data.size());
   return r;
 }
 
-// The first iteration's batches, as the trainer draws them: the first n entries of epoch 0.
-Safetensors first_iteration_inputs(const TrainConfig& config, const SemiSupervisedSet& set) {
+// The batches of the first `iterations` iterations, as the trainer draws them: the first
+// iterations * n entries of epoch 0's order.
+Safetensors first_iterations_inputs(const TrainConfig& config, const SemiSupervisedSet& set,
+                                    int iterations) {
   const int n = config.batch_size;
   const std::vector<std::int32_t> labels(set.labeled.labels.begin(), set.labeled.labels.end());
   const EpochOrder order =
       epoch_order(config.seed, 0, n, set.labeled.indices, labels, set.unlabeled.indices);
-  auto first = [n](const std::vector<std::int32_t>& v) {
-    return std::vector<std::int32_t>(v.begin(), v.begin() + n);
+  auto first = [rows =
+                    std::size_t(iterations) * std::size_t(n)](const std::vector<std::int32_t>& v) {
+    return std::vector<std::int32_t>(v.begin(), v.begin() + long(rows));
   };
   Safetensors inputs;
-  inputs.tensors.push_back(pixel_rows("labeled_pixels", set, first(order.labeled)));
-  inputs.tensors.push_back(int32_record("labels", first(order.labeled_labels)));
-  inputs.tensors.push_back(pixel_rows("unlabeled_pixels", set, first(order.unlabeled)));
+  inputs.tensors.push_back(pixel_rows("labeled_pixels", set, first(order.labeled), iterations));
+  inputs.tensors.push_back(label_rows("labels", first(order.labeled_labels), iterations));
+  inputs.tensors.push_back(pixel_rows("unlabeled_pixels", set, first(order.unlabeled), iterations));
   inputs.tensors.push_back(
-      pixel_rows("generator_unlabeled_pixels", set, first(order.generator_unlabeled)));
+      pixel_rows("generator_unlabeled_pixels", set, first(order.generator_unlabeled), iterations));
   return inputs;
 }
 
-nlohmann::json describe(const SganTrainer& trainer, const LossReading& losses,
+nlohmann::json describe(const SganTrainer& trainer, const std::vector<LossReading>& losses,
                         const std::string& device) {
+  nlohmann::json per_iteration = nlohmann::json::array();
+  for (const LossReading& l : losses)
+    per_iteration.push_back(
+        {{"d_supervised", l.d_supervised}, {"d_unsupervised", l.d_unsupervised}, {"g", l.g}});
   const RecipeTraits& t = trainer.traits();
   return {
       {"config", to_json(trainer.config())},
@@ -110,10 +122,9 @@ nlohmann::json describe(const SganTrainer& trainer, const LossReading& losses,
        {{"latent_noise", random_streams::latent_noise},
         {"discriminator_layers", random_streams::discriminator_layers},
         {"generator_layers", random_streams::generator_layers}}},
-      {"losses",
-       {{"d_supervised", losses.d_supervised},
-        {"d_unsupervised", losses.d_unsupervised},
-        {"g", losses.g}}},
+      {"ema_rate", trainer.config().ema_rate},
+      {"iterations", losses.size()},
+      {"losses", per_iteration},
   };
 }
 
@@ -135,22 +146,30 @@ int record(const Options& o) {
   Dataset test = o.data.empty() ? bench::random_images(100, 2) : load_mnist_split(o.data, "t10k");
   config.init_batch = std::min(config.init_batch, train.count);
   SemiSupervisedSet set = make_semi_supervised_set(std::move(train), config.labels, config.seed);
-  const Safetensors inputs = first_iteration_inputs(config, set);
+  const int per_epoch = iterations_per_epoch(set.unlabeled.indices.size(), config.batch_size);
+  if (o.iterations > per_epoch)
+    throw std::invalid_argument(fmt::format(
+        "--iterations {} passes the first epoch's {} iterations", o.iterations, per_epoch));
+  const Safetensors inputs = first_iterations_inputs(config, set, o.iterations);
 
   Context ctx(backend);
   SganTrainer trainer(config, ctx, std::move(set), std::move(test));
   std::filesystem::create_directories(o.out);
   trainer.save_checkpoint(o.out / "before.safetensors", 0.0);
   save_safetensors(o.out / "inputs.safetensors", inputs);
-  trainer.step();
-  const LossReading losses = trainer.read_losses();
+  std::vector<LossReading> losses;
+  for (int i = 0; i < o.iterations; ++i) {
+    trainer.step();
+    losses.push_back(trainer.read_losses());
+  }
   trainer.save_checkpoint(o.out / "after.safetensors", 0.0);
   const std::string description = describe(trainer, losses, o.device).dump(1) + "\n";
   write_file_atomically(o.out / "iteration.json", [&](std::ostream& f) { f << description; });
-  std::printf("recorded the first %s iteration on %s (batch %d) in %s: D supervised %.6g, "
+  const LossReading& last = losses.back();
+  std::printf("recorded %d %s iteration(s) on %s (batch %d) in %s; the last: D supervised %.6g, "
               "D unsupervised %.6g, G %.6g\n",
-              o.recipe.c_str(), o.device.c_str(), config.batch_size, o.out.string().c_str(),
-              losses.d_supervised, losses.d_unsupervised, losses.g);
+              o.iterations, o.recipe.c_str(), o.device.c_str(), config.batch_size,
+              o.out.string().c_str(), last.d_supervised, last.d_unsupervised, last.g);
   return 0;
 }
 
@@ -159,11 +178,13 @@ int record(const Options& o) {
 
 int main(int argc, char** argv) {
   sgan::Options o;
-  CLI::App app{"Runs the first training iteration of a recipe and writes its inputs, the models "
-               "before and after, and its losses, for bench/pytorch/sgan_torch.py check."};
+  CLI::App app{"Runs the first training iterations of a recipe and writes their inputs, the "
+               "models before and after, and the losses, for bench/pytorch/sgan_torch.py check."};
   app.add_option("--recipe", o.recipe, "improved or article")
       ->check(CLI::IsMember({"improved", "article"}));
   app.add_option("--out", o.out, "directory to write into")->required();
+  app.add_option("--iterations", o.iterations, "how many iterations (within the first epoch)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--device", o.device, "cpu, cuda or cudnn")
       ->check(CLI::IsMember({"cpu", "cuda", "cudnn"}));
   app.add_option("--batch-size", o.batch_size, "rows of each kind (default: the recipe's)")

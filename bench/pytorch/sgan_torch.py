@@ -2,10 +2,11 @@
 """The PyTorch twin of our SGAN trainer: the same two recipes (twin.py), for two jobs.
 
     sgan_torch.py check DIR
-        Replays the iteration sgan_record_iteration wrote to DIR: the same initial weights,
+        Replays the iterations sgan_record_iteration wrote to DIR: the same initial weights,
         images, latent vectors and D noise (regenerated from Philox), run through PyTorch's
-        autograd instead of our hand-written backward passes. Compares the three losses and every
-        tensor's change over the iteration; exits 1 naming what disagrees.
+        autograd in float64 instead of our hand-written backward passes. Compares each
+        iteration's three losses, Adam's moments, every tensor's change and D's parameter
+        average; exits 1 naming what disagrees.
 
     sgan_torch.py time [--all | --recipe R --batch N ...] [--engines ...] [--iterations N] [--smoke]
         Times one whole iteration per recipe and batch size on the GPU, eager and under
@@ -42,11 +43,12 @@ RECIPE_DEFAULTS = {
 
 # The check's tolerances, for our float32 against PyTorch in float64 (PyTorch's own float32 CPU
 # kernels were 7e-4 off float64 in the article generator's gradients, where ours were 4e-7).
-# Losses, gradients (the first Adam moment after one step is (1 - beta1) g) and the change of
-# batchnorm statistics: float32 through at most seven layers, and Box-Muller normals whose libm
-# differs by a few ulps, land near 1e-6. The change of a trained parameter is Adam's first step,
-# lr g / (|g| + eps) per element (eps 1e-8), which magnifies the rounding of a g near eps by up to
-# lr / eps: ~1e-11 of rounding there moves a change by ~1e-3 lr; 3e-4 relative was seen.
+# Losses, Adam's moments (after one step m = (1 - beta1) g: the gradients), the change of
+# batchnorm statistics and D's parameter average: float32 through at most seven layers, and
+# Box-Muller normals whose libm differs by a few ulps, land near 1e-6. The change of a trained
+# parameter is made of Adam's steps, lr m^ / (sqrt(v^) + eps) per element (eps 1e-8), which
+# magnify the rounding of a gradient near eps by up to lr / eps: ~1e-11 of rounding there moves a
+# change by ~1e-3 lr; 3e-4 relative was seen.
 TOLERANCE = 1e-4
 TRAINED_CHANGE_TOLERANCE = 1e-2
 
@@ -79,6 +81,79 @@ def latent(n, dim, distribution, seed, stream, counter):
     return torch.from_numpy(draw(n * dim, seed, stream, counter).reshape(n, dim))
 
 
+def replay(info, before, inputs, dtype):
+    """Runs the recorded iterations in PyTorch from the recorded start. Returns the twin's
+    iteration (models and optimisers after them), each iteration's three losses, and the
+    bias-uncorrected average of D's trainable parameters as engine/train/parameter_average.h
+    keeps it (a += rate (p - a) after each D step, from zero)."""
+    config, streams = info["config"], info["streams"]
+    recipe, seed, n = config["recipe"], config["seed"], config["batch_size"]
+    d = twin.make_discriminator(recipe, config["fake_logit"])
+    g = twin.make_generator(recipe)
+    load_model(d, before, "D.")
+    load_model(g, before, "G.")
+    step = twin.SganIteration(config, d.to(dtype), g.to(dtype),
+                              iterations_per_epoch=info["iterations_per_epoch"],
+                              adam_eps_inside_sqrt=info["adam_eps_inside_sqrt"],
+                              feature_layer=info["feature_layer"])
+    shape = (info["iterations"], n, 28 * 28) if recipe == "improved" else (info["iterations"], n, 1, 28, 28)
+    images = {k: scaled(inputs[k], info["pixel_range"]).reshape(shape).to(dtype)
+              for k in ("labeled_pixels", "unlabeled_pixels", "generator_unlabeled_pixels")}
+    labels = torch.from_numpy(np.array(inputs["labels"]))
+    dim, distribution = info["latent"]["dim"], info["latent"]["distribution"]
+
+    def z(counter):
+        return latent(n, dim, distribution, seed, streams["latent_noise"], counter).to(dtype)
+
+    def d_noise(counter):
+        return twin.PhiloxNoise(seed, streams["discriminator_layers"], counter)
+
+    average = torch.zeros(sum(p.numel() for p in step.d_params), dtype=dtype)
+    losses = []
+    # The trainer's counter advances after each D step and each G step.
+    counter = int(before["rng.counter"][0])
+    for i in range(info["iterations"]):
+        supervised, unsupervised = step.discriminator_step(
+            images["labeled_pixels"][i], labels[i], images["unlabeled_pixels"][i], z(counter),
+            d_noise(counter))
+        with torch.no_grad():
+            flat = torch.cat([p.flatten() for p in step.d_params])
+            average += twin.float32(info["ema_rate"]) * (flat - average)
+        generator = step.generator_step(images["generator_unlabeled_pixels"][i], z(counter + 1),
+                                        d_noise(counter + 1))
+        losses.append(dict(d_supervised=float(supervised), d_unsupervised=float(unsupervised),
+                           g=float(generator)))
+        counter += 2
+    return step, losses, average.numpy()
+
+
+def comparisons(info, before, after, step, losses, average):
+    """(name, ours, the twin's, tolerance) for every quantity the check compares."""
+    rows = []
+    for i, (ours, theirs) in enumerate(zip(info["losses"], losses), start=1):
+        rows += [(f"iteration {i} loss {k}", ours[k], theirs[k], TOLERANCE) for k in ours]
+    for prefix, model, opt in (("D", step.d, step.d_opt), ("G", step.g, step.g_opt)):
+        rows.append((f"{prefix} optimiser steps", float(after[f"optimizer.{prefix}.step"][0]),
+                     float(opt.steps), 0.0))
+        # Our optimiser's moments are one flat buffer over the trainable tensors in model order.
+        named = {id(p): name for name, p in model.named_parameters()}
+        for moment, theirs in (("m", opt.m), ("v", opt.v)):
+            ours, offset = after[f"optimizer.{prefix}.{moment}"], 0
+            for p, value in zip(opt.params, theirs):
+                rows.append((f"Adam {moment} {prefix}.{named[id(p)]}",
+                             ours[offset:offset + p.numel()], value.flatten().numpy(), TOLERANCE))
+                offset += p.numel()
+        trained = {named[id(p)] for p in opt.params}
+        for name, value in model.state_dict().items():
+            key = f"{prefix}.{name}"
+            rows.append((f"change {key}", after[key].astype(np.float64) - before[key],
+                         value.numpy() - before[key],
+                         TRAINED_CHANGE_TOLERANCE if name in trained else TOLERANCE))
+    if "ema.D" in after:
+        rows.append(("parameter average of D", after["ema.D"], average, TOLERANCE))
+    return rows
+
+
 def check(directory, dtype=torch.float64):
     directory = Path(directory)
     for name in ("iteration.json", "before.safetensors", "after.safetensors", "inputs.safetensors"):
@@ -89,58 +164,12 @@ def check(directory, dtype=torch.float64):
     before, _ = safetensors_file.read(directory / "before.safetensors")
     after, _ = safetensors_file.read(directory / "after.safetensors")
     inputs, _ = safetensors_file.read(directory / "inputs.safetensors")
-    config, streams = info["config"], info["streams"]
-    recipe, seed, n = config["recipe"], config["seed"], config["batch_size"]
-    counter = int(before["rng.counter"][0])
     torch.manual_seed(0)
+    step, losses, average = replay(info, before, inputs, dtype)
+    rows = comparisons(info, before, after, step, losses, average)
 
-    d = twin.make_discriminator(recipe, config["fake_logit"])
-    g = twin.make_generator(recipe)
-    load_model(d, before, "D.")
-    load_model(g, before, "G.")
-    d, g = d.to(dtype), g.to(dtype)
-    step = twin.SganIteration(config, d, g, iterations_per_epoch=info["iterations_per_epoch"],
-                              adam_eps_inside_sqrt=info["adam_eps_inside_sqrt"],
-                              feature_layer=info["feature_layer"])
-    shape = (n, 28 * 28) if recipe == "improved" else (n, 1, 28, 28)
-    images = {k: scaled(inputs[k], info["pixel_range"]).reshape(shape).to(dtype)
-              for k in ("labeled_pixels", "unlabeled_pixels", "generator_unlabeled_pixels")}
-    labels = torch.from_numpy(np.array(inputs["labels"]))
-    dim, distribution = info["latent"]["dim"], info["latent"]["distribution"]
-
-    # The D step draws at the counter, the G step at the counter advanced once.
-    supervised, unsupervised = step.discriminator_step(
-        images["labeled_pixels"], labels, images["unlabeled_pixels"],
-        latent(n, dim, distribution, seed, streams["latent_noise"], counter).to(dtype),
-        twin.PhiloxNoise(seed, streams["discriminator_layers"], counter))
-    generator = step.generator_step(
-        images["generator_unlabeled_pixels"],
-        latent(n, dim, distribution, seed, streams["latent_noise"], counter + 1).to(dtype),
-        twin.PhiloxNoise(seed, streams["discriminator_layers"], counter + 1))
-
-    rows = []
-    ours = info["losses"]
-    for name, theirs in (("d_supervised", supervised), ("d_unsupervised", unsupervised),
-                         ("g", generator)):
-        rows.append((f"loss {name}", ours[name], float(theirs), TOLERANCE))
-    for prefix, model, opt in (("D.", d, step.d_opt), ("G.", g, step.g_opt)):
-        # Our optimiser's moments are one flat buffer over the trainable tensors in model order.
-        ours_m = after[f"optimizer.{prefix.rstrip('.')}.m"].astype(np.float64)
-        offset, beta1 = 0, config["beta1"]
-        named = {id(p): name for name, p in model.named_parameters()}
-        for p, m in zip(opt.params, opt.m):
-            size = p.numel()
-            rows.append((f"gradient {prefix}{named[id(p)]}", ours_m[offset:offset + size] / (1 - beta1),
-                         m.flatten().numpy() / (1 - beta1), TOLERANCE))
-            offset += size
-        trained = {named[id(p)] for p in opt.params}
-        for name, value in model.state_dict().items():
-            key = prefix + name
-            rows.append((f"change {key}", after[key].astype(np.float64) - before[key],
-                         value.numpy() - before[key],
-                         TRAINED_CHANGE_TOLERANCE if name in trained else TOLERANCE))
-
-    print(f"first {recipe} iteration recorded on {info['device']} (batch {n}) against PyTorch "
+    print(f"{info['iterations']} {info['config']['recipe']} iteration(s) recorded on "
+          f"{info['device']} (batch {info['config']['batch_size']}) against PyTorch "
           f"{torch.__version__} autograd in {str(dtype).replace('torch.', '')} on the CPU")
     print(f"{'quantity (norm)':44} {'ours':>13} {'pytorch':>13} {'rel. error':>10}")
     failed = 0
@@ -152,8 +181,9 @@ def check(directory, dtype=torch.float64):
     if failed:
         print(f"DISAGREE: {failed} of {len(rows)} quantities beyond their tolerance")
         return 1
-    print(f"agree: {len(rows)} quantities (losses, gradients and statistics within {TOLERANCE:g}, "
-          f"trained parameters' changes within {TRAINED_CHANGE_TOLERANCE:g} relative)")
+    print(f"agree: {len(rows)} quantities (losses, Adam's moments, statistics and the average "
+          f"within {TOLERANCE:g}, trained parameters' changes within {TRAINED_CHANGE_TOLERANCE:g} "
+          "relative)")
     return 0
 
 

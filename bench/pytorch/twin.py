@@ -263,14 +263,22 @@ def scheduled_lr(config, step, iterations_per_epoch):
     return config["lr"] + (step - start) / (end - start) * (config["final_lr"] - config["lr"])
 
 
+def float32(x):
+    """x rounded to float32, as the engine holds its hyperparameters and per-step scalars."""
+    return float(np.float32(x))
+
+
 class Adam:
     """kernels/optimizers.h, with PyTorch's multi-tensor (foreach) kernels, as torch.optim.Adam
     runs by default on a GPU: p -= lr m^ / (sqrt(v^) + eps), or with eps_inside_sqrt
-    (openai/improved-gan's form) p -= lr m^ / sqrt(v^ + eps)."""
+    (openai/improved-gan's form) p -= lr m^ / sqrt(v^ + eps). The hyperparameters, the learning
+    rate and the bias corrections are float32 numbers, as in the engine: beta2 = 0.999 is
+    0.99900001, so 1 - beta2 is 9.99987e-4, not 1e-3."""
 
     def __init__(self, params, lr_at, beta1, beta2=0.999, eps=1e-8, eps_inside_sqrt=False):
         self.params = list(params)
-        self.lr_at, self.beta1, self.beta2, self.eps = lr_at, beta1, beta2, eps
+        self.lr_at = lr_at
+        self.beta1, self.beta2, self.eps = float32(beta1), float32(beta2), float32(eps)
         self.eps_inside_sqrt = eps_inside_sqrt
         self.m = [torch.zeros_like(p) for p in self.params]
         self.v = [torch.zeros_like(p) for p in self.params]
@@ -280,8 +288,8 @@ class Adam:
     def step(self, grads):
         self.steps += 1
         t = self.steps
-        lr = self.lr_at(t)
-        bias1, bias2 = 1.0 - self.beta1 ** t, 1.0 - self.beta2 ** t
+        lr = float32(self.lr_at(t))
+        bias1, bias2 = float32(1.0 - self.beta1 ** t), float32(1.0 - self.beta2 ** t)
         torch._foreach_mul_(self.m, self.beta1)
         torch._foreach_add_(self.m, grads, alpha=1.0 - self.beta1)
         torch._foreach_mul_(self.v, self.beta2)
