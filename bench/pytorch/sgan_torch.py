@@ -127,8 +127,9 @@ def replay(info, before, inputs, dtype):
     return step, losses, average.numpy()
 
 
-def comparisons(info, before, after, step, losses, average):
-    """(name, ours, the twin's, tolerance) for every quantity the check compares."""
+def comparisons(info, before, after, start, step, losses, average):
+    """(name, ours, the twin's, tolerance) for every quantity the check compares; ours ran from
+    `before` to `after`, the twin from `start` (`before`, unless perturbed)."""
     rows = []
     for i, (ours, theirs) in enumerate(zip(info["losses"], losses), start=1):
         rows += [(f"iteration {i} loss {k}", ours[k], theirs[k], TOLERANCE) for k in ours]
@@ -147,14 +148,22 @@ def comparisons(info, before, after, step, losses, average):
         for name, value in model.state_dict().items():
             key = f"{prefix}.{name}"
             rows.append((f"change {key}", after[key].astype(np.float64) - before[key],
-                         value.numpy() - before[key],
+                         value.numpy() - start[key],
                          TRAINED_CHANGE_TOLERANCE if name in trained else TOLERANCE))
     if "ema.D" in after:
         rows.append(("parameter average of D", after["ema.D"], average, TOLERANCE))
     return rows
 
 
-def check(directory, dtype=torch.float64):
+def perturbed(tensors, relative):
+    """The models' float32 tensors, each element times 1 + relative N(0, 1), for measuring how
+    far rounding-sized differences carry a trajectory (--perturb)."""
+    rng = np.random.default_rng(0)
+    return {k: (v * (1 + relative * rng.standard_normal(v.shape))).astype(np.float32)
+            if k[:2] in ("D.", "G.") and v.dtype == np.float32 else v for k, v in tensors.items()}
+
+
+def check(directory, perturb=0.0, dtype=torch.float64):
     directory = Path(directory)
     for name in ("iteration.json", "before.safetensors", "after.safetensors", "inputs.safetensors"):
         if not (directory / name).is_file():
@@ -165,12 +174,14 @@ def check(directory, dtype=torch.float64):
     after, _ = safetensors_file.read(directory / "after.safetensors")
     inputs, _ = safetensors_file.read(directory / "inputs.safetensors")
     torch.manual_seed(0)
-    step, losses, average = replay(info, before, inputs, dtype)
-    rows = comparisons(info, before, after, step, losses, average)
+    start = perturbed(before, perturb) if perturb else before
+    step, losses, average = replay(info, start, inputs, dtype)
+    rows = comparisons(info, before, after, start, step, losses, average)
 
     print(f"{info['iterations']} {info['config']['recipe']} iteration(s) recorded on "
           f"{info['device']} (batch {info['config']['batch_size']}) against PyTorch "
-          f"{torch.__version__} autograd in {str(dtype).replace('torch.', '')} on the CPU")
+          f"{torch.__version__} autograd in {str(dtype).replace('torch.', '')} on the CPU"
+          + (f", from a start perturbed by {perturb:g} relative" if perturb else ""))
     print(f"{'quantity (norm)':44} {'ours':>13} {'pytorch':>13} {'rel. error':>10}")
     failed = 0
     for name, a, b, tolerance in rows:
@@ -317,6 +328,9 @@ def main():
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="replay an iteration written by sgan_record_iteration")
     c.add_argument("directory")
+    c.add_argument("--perturb", type=float, default=0.0, metavar="REL",
+                   help="replay from weights perturbed by REL relative (a float32 ulp is 1.2e-7): "
+                        "how far rounding carries the trajectory, not a check")
     t = sub.add_parser("time", help="time the whole iteration on the GPU")
     t.add_argument("--all", action="store_true", help="both recipes at batch 64, 100 and 256")
     t.add_argument("--recipe", action="append", choices=sorted(RECIPE_DEFAULTS))
@@ -326,7 +340,7 @@ def main():
     t.add_argument("--smoke", action="store_true", help="two CPU iterations per recipe, no timing")
     args = parser.parse_args()
     if args.command == "check":
-        return check(args.directory)
+        return check(args.directory, args.perturb)
     if args.iterations < 1 or any(n < 1 for n in args.batch or []):
         parser.error("--iterations and --batch must be positive")
     return time_command(args)
