@@ -92,7 +92,7 @@ def iteration_comparison(step_rows, pytorch):
         per_case.setdefault((recipe, int(batch.lstrip("n"))), {})[engine] = row.get("it_per_s")
     for entry in pytorch or []:
         key = (entry["recipe"], int(entry["batch_size"]))
-        per_case.setdefault(key, {})[entry["engine"]] = entry.get("iterations_per_second")
+        per_case.setdefault(key, {})[entry["engine"]] = entry.get("it_per_s")
     engines = sorted({e for case in per_case.values() for e in case})
     lines = ["## Whole iteration, iterations per second", ""]
     if not per_case:

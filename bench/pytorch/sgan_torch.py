@@ -11,9 +11,9 @@
     sgan_torch.py time [--all | --recipe R --batch N ...] [--engines ...] [--iterations N] [--smoke]
         Times one whole iteration per recipe and batch size on the GPU, eager and under
         torch.compile, with CUDA events around each iteration (median, as sgan_bench_step), and
-        prints a JSON list: recipe, batch_size, engine, median_ms, d_step_ms, g_step_ms,
-        iterations_per_second, device, torch. Without a GPU (or with --smoke) it runs two
-        iterations of each recipe on the CPU, says so, and times nothing.
+        prints a JSON list: recipe, batch_size, engine, and sgan_bench_step's counters median_ms,
+        d_step_ms, g_step_ms, it_per_s, with device, torch, cudnn. Without a GPU (or with
+        --smoke) it runs two iterations of each recipe on the CPU, says so, and times nothing.
 """
 import argparse
 import json
@@ -272,7 +272,7 @@ def time_case(recipe, n, engine, iterations, warmup=10):
         total.append(start.elapsed_time(end))
         discriminator.append(start.elapsed_time(middle))
     ms, d_ms = statistics.median(total), statistics.median(discriminator)
-    return dict(median_ms=ms, d_step_ms=d_ms, g_step_ms=ms - d_ms, iterations_per_second=1e3 / ms,
+    return dict(median_ms=ms, d_step_ms=d_ms, g_step_ms=ms - d_ms, it_per_s=1e3 / ms,
                 iterations=iterations)
 
 
@@ -286,7 +286,7 @@ def smoke(recipes):
         for _ in range(2):
             data.iterate(step, noise)
         results.append(dict(recipe=name, batch_size=8, engine="pytorch-eager", smoke=True,
-                            iterations_per_second=None, note="CPU smoke run, not a GPU timing"))
+                            it_per_s=None, note="CPU smoke run, not a GPU timing"))
     return results
 
 
@@ -314,7 +314,7 @@ def time_command(args):
                 try:
                     entry.update(time_case(RECIPE_DEFAULTS[name], n, engine, args.iterations))
                 except Exception as e:  # one failing engine must not lose the other results
-                    entry.update(iterations_per_second=None, error=f"{type(e).__name__}: {e}")
+                    entry.update(it_per_s=None, error=f"{type(e).__name__}: {e}")
                 entry["wall_s"] = round(time.time() - began, 1)
                 print(f"{name} n{n} {engine}: " + (f"{entry['median_ms']:.3f} ms"
                       if entry.get("median_ms") else entry["error"]), file=sys.stderr)
