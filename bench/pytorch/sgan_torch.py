@@ -340,7 +340,11 @@ def main():
     t.add_argument("--smoke", action="store_true", help="two CPU iterations per recipe, no timing")
     args = parser.parse_args()
     if args.command == "check":
-        return check(args.directory, args.perturb)
+        try:
+            return check(args.directory, args.perturb)
+        except (ValueError, KeyError) as e:  # a damaged or foreign recording
+            raise SystemExit(f"sgan_torch.py check: {args.directory} is not a recording this "
+                             f"twin can replay: {type(e).__name__}: {e}")
     if args.iterations < 1 or any(n < 1 for n in args.batch or []):
         parser.error("--iterations and --batch must be positive")
     return time_command(args)
