@@ -8,7 +8,8 @@
         iteration's three losses, Adam's moments, every tensor's change and D's parameter
         average; exits 1 naming what disagrees.
 
-    sgan_torch.py time [--all | --recipe R --batch N ...] [--engines ...] [--iterations N] [--smoke]
+    sgan_torch.py time [--all | --recipe R --batch N ...] [--engines ...] [--iterations N]
+                       [--budget SECONDS] [--smoke]
         Times one whole iteration per recipe and batch size on the GPU, eager and under
         torch.compile, with CUDA events around each iteration (median, as sgan_bench_step), and
         prints a JSON list: recipe, batch_size, engine, and sgan_bench_step's counters median_ms,
@@ -305,16 +306,22 @@ def time_command(args):
     batches = [64, 100, 256] if args.all or not args.batch else args.batch
     facts = dict(device=torch.cuda.get_device_name(), torch=torch.__version__,
                  cudnn=torch.backends.cudnn.version(), tf32=False)
-    results = []
-    for name in recipes:
-        for n in batches:
-            for engine in args.engines:
+    results, started = [], time.time()
+    # Engine by engine, eager first: where the budget runs out, the compiled cases (which spend
+    # most of their time compiling) are the ones left out.
+    for engine in args.engines:
+        for name in recipes:
+            for n in batches:
                 entry = dict(recipe=name, batch_size=n, engine=engine, **facts)
                 began = time.time()
-                try:
-                    entry.update(time_case(RECIPE_DEFAULTS[name], n, engine, args.iterations))
-                except Exception as e:  # one failing engine must not lose the other results
-                    entry.update(it_per_s=None, error=f"{type(e).__name__}: {e}")
+                if began - started > args.budget:
+                    entry.update(it_per_s=None, error=f"not run: the --budget of {args.budget:g} s "
+                                                      "was spent")
+                else:
+                    try:
+                        entry.update(time_case(RECIPE_DEFAULTS[name], n, engine, args.iterations))
+                    except Exception as e:  # one failing engine must not lose the other results
+                        entry.update(it_per_s=None, error=f"{type(e).__name__}: {e}")
                 entry["wall_s"] = round(time.time() - began, 1)
                 print(f"{name} n{n} {engine}: " + (f"{entry['median_ms']:.3f} ms"
                       if entry.get("median_ms") else entry["error"]), file=sys.stderr)
@@ -337,6 +344,8 @@ def main():
     t.add_argument("--batch", action="append", type=int)
     t.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
     t.add_argument("--iterations", type=int, default=200)
+    t.add_argument("--budget", type=float, default=math.inf, metavar="SECONDS",
+                   help="start no case after this many seconds (the rest are listed as not run)")
     t.add_argument("--smoke", action="store_true", help="two CPU iterations per recipe, no timing")
     args = parser.parse_args()
     if args.command == "check":
@@ -345,8 +354,8 @@ def main():
         except (ValueError, KeyError) as e:  # a damaged or foreign recording
             raise SystemExit(f"sgan_torch.py check: {args.directory} is not a recording this "
                              f"twin can replay: {type(e).__name__}: {e}")
-    if args.iterations < 1 or any(n < 1 for n in args.batch or []):
-        parser.error("--iterations and --batch must be positive")
+    if args.iterations < 1 or any(n < 1 for n in args.batch or []) or not args.budget > 0:
+        parser.error("--iterations, --batch and --budget must be positive")
     return time_command(args)
 
 
