@@ -50,7 +50,8 @@ def words(n, seed, stream, counter):
 
 
 def uniform(n, seed, stream, counter):
-    return (words(n, seed, stream, counter) >> np.uint32(8)).astype(np.float32) * np.float32(2.0**-24)
+    top24 = words(n, seed, stream, counter) >> np.uint32(8)
+    return top24.astype(np.float32) * np.float32(2.0**-24)
 
 
 def normal(n, seed, stream, counter):

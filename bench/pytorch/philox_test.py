@@ -11,7 +11,8 @@ class Philox4x32Test(unittest.TestCase):
     def test_matches_random123_known_answers(self):
         cases = [  # counter (4 words), key (2 words) -> output (4 words)
             ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
-            ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+            ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2,
+             (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
             ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
              (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
         ]

@@ -97,7 +97,8 @@ def replay(info, before, inputs, dtype):
                               iterations_per_epoch=info["iterations_per_epoch"],
                               adam_eps_inside_sqrt=info["adam_eps_inside_sqrt"],
                               feature_layer=info["feature_layer"])
-    shape = (info["iterations"], n, 28 * 28) if recipe == "improved" else (info["iterations"], n, 1, 28, 28)
+    image = (28 * 28,) if recipe == "improved" else (1, 28, 28)
+    shape = (info["iterations"], n, *image)
     images = {k: scaled(inputs[k], info["pixel_range"]).reshape(shape).to(dtype)
               for k in ("labeled_pixels", "unlabeled_pixels", "generator_unlabeled_pixels")}
     labels = torch.from_numpy(np.array(inputs["labels"]))
@@ -221,7 +222,8 @@ class RandomData:
 
     def latent(self):
         shape = (self.n, 100)
-        return torch.rand(shape, device=self.device) if self.uniform else torch.randn(shape, device=self.device)
+        draw = torch.rand if self.uniform else torch.randn
+        return draw(shape, device=self.device)
 
     def iterate(self, step, noise, between_steps=lambda: None):
         """One iteration: each step gathers its batches and draws its latent batch itself."""
@@ -283,7 +285,8 @@ def smoke(recipes):
     for name in recipes:
         recipe = RECIPE_DEFAULTS[name]
         step = build_iteration(recipe, "pytorch-eager", torch.device("cpu"))
-        data, noise = RandomData(recipe, 8, torch.device("cpu"), train_images=600), twin.TorchNoise()
+        data = RandomData(recipe, 8, torch.device("cpu"), train_images=600)
+        noise = twin.TorchNoise()
         for _ in range(2):
             data.iterate(step, noise)
         results.append(dict(recipe=name, batch_size=8, engine="pytorch-eager", smoke=True,
@@ -295,8 +298,8 @@ def time_command(args):
     recipes = list(RECIPE_DEFAULTS) if args.all or not args.recipe else args.recipe
     if args.smoke or not torch.cuda.is_available():
         if not args.smoke:
-            print("sgan_torch.py time: no CUDA device: running the CPU smoke mode; nothing is timed",
-                  file=sys.stderr)
+            print("sgan_torch.py time: no CUDA device: running the CPU smoke mode; nothing is "
+                  "timed", file=sys.stderr)
         print(json.dumps(smoke(recipes), indent=1))
         return 0
     # FP32 arithmetic, as our kernels: no TF32 in cuDNN's convolutions or cuBLAS's products.

@@ -1,6 +1,6 @@
-"""The two SGAN recipes in PyTorch, layer for layer as the engine builds them (engine/sgan/recipes.cpp),
-with the losses of ../shared/SGAN.md written out from their formulas and the engine's Adam
-(kernels/optimizers.h), so that one iteration here is the same function as one of ours.
+"""The two SGAN recipes in PyTorch, layer for layer as the engine builds them
+(engine/sgan/recipes.cpp), with the losses of ../shared/SGAN.md written out from their formulas and
+the engine's Adam (kernels/optimizers.h), so that one iteration here is the same function as ours.
 
 Parameter names are the engine's (a checkpoint's "D.fc1.weight_v" is D's "fc1.weight_v"), and
 every layer keeps its position in the chain: the engine's layer i of D draws its noise from Philox
@@ -83,7 +83,8 @@ class Dense(nn.Module):
     """y = f(x W^T + b); with weight_norm W[o] = g[o] v[o] / ||v[o]||, g trained only with
     train_scale (improved-gan's hidden layers keep the g of their data-dependent init)."""
 
-    def __init__(self, fan_in, units, activation=None, bias=True, weight_norm=False, train_scale=True):
+    def __init__(self, fan_in, units, activation=None, bias=True, weight_norm=False,
+                 train_scale=True):
         super().__init__()
         self.activation = ACTIVATIONS[activation]
         self.weight_norm = weight_norm
@@ -188,7 +189,8 @@ def make_discriminator(recipe, fake_logit):
     if recipe == "improved":
         layers, width = [("noise0", GaussianNoise(0.3))], 28 * 28
         for i, units in enumerate([1000, 500, 250, 250, 250], start=1):
-            layers.append((f"fc{i}", Dense(width, units, "relu", weight_norm=True, train_scale=False)))
+            hidden = Dense(width, units, "relu", weight_norm=True, train_scale=False)
+            layers.append((f"fc{i}", hidden))
             layers.append((f"noise{i}", GaussianNoise(0.5)))
             width = units
         layers.append(("logits", Dense(width, logits, weight_norm=True, train_scale=True)))
@@ -319,8 +321,9 @@ class SganIteration:
         self.flat_input = config["recipe"] == "improved"
         lr_at = lambda t: scheduled_lr(config, t, iterations_per_epoch)
         self.d_params, self.g_params = trainable(d), trainable(g)
-        self.d_opt = Adam(self.d_params, lr_at, config["beta1"], eps_inside_sqrt=adam_eps_inside_sqrt)
-        self.g_opt = Adam(self.g_params, lr_at, config["beta1"], eps_inside_sqrt=adam_eps_inside_sqrt)
+        self.d_opt, self.g_opt = (Adam(params, lr_at, config["beta1"],
+                                       eps_inside_sqrt=adam_eps_inside_sqrt)
+                                  for params in (self.d_params, self.g_params))
         # The loss functions, eager or compiled (torch.compile) by the caller.
         self.d_loss = self.discriminator_loss
         self.g_loss = self.generator_loss

@@ -10,5 +10,6 @@ for python in python3 /usr/bin/python3; do
     exec "$python" "$@"
   fi
 done
-echo "with_torch.sh: no python3 with torch and numpy here (Debian: apt-get install python3-torch): skipped" >&2
+echo "with_torch.sh: no python3 with torch and numpy here" \
+  "(Debian: apt-get install python3-torch): skipped" >&2
 exit 77
