@@ -7,7 +7,8 @@
 #   bench/run_on_gpu.sh bench      sgan_bench_kernels, sgan_bench_step, the PyTorch twin; JSON + markdown
 #   bench/run_on_gpu.sh train RECIPE LABELS SEED [FLAGS...]   one training run (real MNIST in data/mnist)
 #
-# Several stages may be given in one call (`build test sanitize`). Every stage writes its log and
+# Several stages may be given in one call (`build test sanitize`); each one's wall time is added to
+# the machine facts (<stamp>-machine.txt). Every stage writes its log and
 # results to $OUT (the device tool's output folder; default bench/results/staging) as
 # <date>-<commit>-<gpu>-<stage>.*, which are then copied into bench/results/ and committed.
 #
@@ -104,8 +105,8 @@ stage_bench() {
     --benchmark_out_format=json > "$OUT/$STAMP-step.txt" 2>&1 ||
     { status=1; log "sgan_bench_step failed: see $OUT/$STAMP-step.txt"; }
   # shellcheck disable=SC2086 # SGAN_TORCH_TIME: the twin's flags, e.g. "--recipe article --batch 64"
-  python3 bench/pytorch/sgan_torch.py time ${SGAN_TORCH_TIME:---all --budget 300} > "$OUT/$STAMP-pytorch.json" \
-    2> "$OUT/$STAMP-pytorch.log" ||
+  bench/pytorch/with_torch.sh bench/pytorch/sgan_torch.py time \
+    ${SGAN_TORCH_TIME:---all --budget 300} > "$OUT/$STAMP-pytorch.json" 2> "$OUT/$STAMP-pytorch.log" ||
     { status=1; log "the PyTorch twin failed: see $OUT/$STAMP-pytorch.log"; }
   python3 bench/summarize.py "$OUT/$STAMP-machine.txt" "$OUT/$STAMP-kernels.json" \
     "$OUT/$STAMP-step.json" "$OUT/$STAMP-pytorch.json" --json "$OUT/$STAMP.json" > "$OUT/$STAMP.md"
@@ -142,11 +143,14 @@ failed=()
 while [ $# -gt 0 ]; do
   stage=$1
   shift
+  began=$SECONDS
   case "$stage" in
     build) stage_build ;;  # nothing after it can run without a build
     test|sanitize|bench) "stage_$stage" || failed+=("$stage") ;;
-    train) stage_train "$@" || failed+=(train); break ;;
+    train) stage_train "$@" || failed+=(train); set -- ;;
     *) log "unknown stage '$stage'"; exit 2 ;;
   esac
+  # Device time is scarce: every stage's length goes into the machine facts, to plan the next call.
+  echo "stage $stage: $((SECONDS - began)) s" | tee -a "$OUT/$STAMP-machine.txt" >&2
 done
 [ ${#failed[@]} -eq 0 ] || { log "failed stages: ${failed[*]}"; exit 1; }
