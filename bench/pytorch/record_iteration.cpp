@@ -16,7 +16,9 @@
 // replay regenerates from the seed, the streams and the counter.
 //
 //   sgan_record_iteration --recipe improved --out DIR [--iterations K] [--device cpu|cuda|cudnn]
-//                         [--batch-size N] [--seed S] [--data MNIST_DIR]
+//                         [--batch-size N] [--seed S] [--fake-logit explicit|zero]
+//                         [--g-loss nonsat|feature-matching] [--supervised-only]
+//                         [--data MNIST_DIR]
 //
 // Without --data the images are uniform random pixels (1000 training images). The K iterations
 // lie in the first epoch. Exit codes: 0 done, 1 failure, 2 bad flags, 77 the device is not usable
@@ -58,6 +60,8 @@ struct Options {
   int batch_size = 0; // 0: the recipe's
   std::uint64_t seed = 1;
   std::filesystem::path data;
+  bool supervised_only = false;
+  std::string fake_logit, g_loss; // empty: the recipe's
 };
 
 // The pixels of `indices`' images, image after image, as `iterations` batches of equal size.
@@ -140,6 +144,9 @@ int record(const Options& o) {
   config.device = o.device;
   config.seed = o.seed;
   if (o.batch_size > 0) config.batch_size = o.batch_size;
+  config.supervised_only = o.supervised_only;
+  if (!o.fake_logit.empty()) config.fake_logit = parse_fake_logit(o.fake_logit);
+  if (!o.g_loss.empty()) config.g_loss = parse_generator_loss(o.g_loss);
 
   Dataset train =
       o.data.empty() ? bench::random_images(1000, 1) : load_mnist_split(o.data, "train");
@@ -190,6 +197,12 @@ int main(int argc, char** argv) {
   app.add_option("--batch-size", o.batch_size, "rows of each kind (default: the recipe's)")
       ->check(CLI::Range(1, 4096));
   app.add_option("--seed", o.seed, "the run's seed");
+  app.add_option("--fake-logit", o.fake_logit, "explicit or zero (default: the recipe's)")
+      ->check(CLI::IsMember({"explicit", "zero"}));
+  app.add_option("--g-loss", o.g_loss, "nonsat or feature-matching (default: the recipe's)")
+      ->check(CLI::IsMember({"nonsat", "feature-matching"}));
+  app.add_flag("--supervised-only", o.supervised_only,
+               "the baseline: D on the labeled images alone");
   app.add_option("--data", o.data, "an MNIST directory (default: random images)")
       ->check(CLI::ExistingDirectory);
   try {

@@ -90,10 +90,13 @@ def replay(info, before, inputs, dtype):
     config, streams = info["config"], info["streams"]
     recipe, seed, n = config["recipe"], config["seed"], config["batch_size"]
     d = twin.make_discriminator(recipe, config["fake_logit"])
-    g = twin.make_generator(recipe)
     load_model(d, before, "D.")
-    load_model(g, before, "G.")
-    step = twin.SganIteration(config, d.to(dtype), g.to(dtype),
+    g = None
+    if not config["supervised_only"]:
+        g = twin.make_generator(recipe)
+        load_model(g, before, "G.")
+        g = g.to(dtype)
+    step = twin.SganIteration(config, d.to(dtype), g,
                               iterations_per_epoch=info["iterations_per_epoch"],
                               adam_eps_inside_sqrt=info["adam_eps_inside_sqrt"],
                               feature_layer=info["feature_layer"])
@@ -112,20 +115,24 @@ def replay(info, before, inputs, dtype):
 
     average = torch.zeros(sum(p.numel() for p in step.d_params), dtype=dtype)
     losses = []
-    # The trainer's counter advances after each D step and each G step.
+    # The trainer's counter advances after each D step and each G step (the supervised-only
+    # baseline has no G step and draws no z).
     counter = int(before["rng.counter"][0])
     for i in range(info["iterations"]):
         supervised, unsupervised = step.discriminator_step(
-            images["labeled_pixels"][i], labels[i], images["unlabeled_pixels"][i], z(counter),
-            d_noise(counter))
+            images["labeled_pixels"][i], labels[i], images["unlabeled_pixels"][i],
+            z(counter) if g is not None else None, d_noise(counter))
+        counter += 1
         with torch.no_grad():
             flat = torch.cat([p.flatten() for p in step.d_params])
             average += twin.float32(info["ema_rate"]) * (flat - average)
-        generator = step.generator_step(images["generator_unlabeled_pixels"][i], z(counter + 1),
-                                        d_noise(counter + 1))
+        generator = 0.0
+        if g is not None:
+            generator = step.generator_step(images["generator_unlabeled_pixels"][i], z(counter),
+                                            d_noise(counter))
+            counter += 1
         losses.append(dict(d_supervised=float(supervised), d_unsupervised=float(unsupervised),
                            g=float(generator)))
-        counter += 2
     return step, losses, average.numpy()
 
 
@@ -135,7 +142,8 @@ def comparisons(info, before, after, start, step, losses, average):
     rows = []
     for i, (ours, theirs) in enumerate(zip(info["losses"], losses), start=1):
         rows += [(f"iteration {i} loss {k}", ours[k], theirs[k], TOLERANCE) for k in ours]
-    for prefix, model, opt in (("D", step.d, step.d_opt), ("G", step.g, step.g_opt)):
+    models = [("D", step.d, step.d_opt)] + ([("G", step.g, step.g_opt)] if step.g else [])
+    for prefix, model, opt in models:
         rows.append((f"{prefix} optimiser steps", float(after[f"optimizer.{prefix}.step"][0]),
                      float(opt.steps), 0.0))
         # Our optimiser's moments are one flat buffer over the trainable tensors in model order.

@@ -235,11 +235,17 @@ def _row_terms(logits, explicit):
     return torch.logsumexp(every, 1), torch.logsumexp(real, 1), every[:, CLASSES]
 
 
+def supervised_loss(logits, labels, explicit):
+    """Labeled rows: -log D_y(x) = LSE(A) - l_y, or LSE(R) - l_y with a fixed zero fake logit."""
+    lse_all, lse_real, _ = _row_terms(logits, explicit)
+    picked = logits.gather(1, labels[:, None].long())[:, 0]
+    return ((lse_all if explicit else lse_real) - picked).mean()
+
+
 def discriminator_losses(logits, labels, n, unsup_weight, explicit):
     """Rows [labeled | unlabeled | fake], n of each. Returns (L_sup, w (L_real + L_fake))."""
     lse_all, lse_real, fake_logit = _row_terms(logits, explicit)
-    picked = logits[:n].gather(1, labels[:, None].long())[:, 0]
-    supervised = ((lse_all if explicit else lse_real)[:n] - picked).mean()
+    supervised = supervised_loss(logits[:n], labels, explicit)
     real = (lse_all[n:2 * n] - lse_real[n:2 * n]).mean()        # -log(1 - D_fake(x))
     fake = (lse_all[2 * n:] - fake_logit[2 * n:]).mean()        # -log D_fake(G(z))
     return supervised, unsup_weight * (real + fake)
@@ -311,7 +317,8 @@ def trainable(model):
 class SganIteration:
     """One iteration of the trainer (engine/sgan/trainer.cpp): the D step on the concatenated
     [labeled | unlabeled | G(z)] batch with G's images as constants, then the G step through a
-    D that is not updated, each followed by Adam on its own model's parameters."""
+    D that is not updated, each followed by Adam on its own model's parameters. Without a G
+    (g None: the supervised-only baseline) the D step sees the labeled rows alone."""
 
     def __init__(self, config, d, g, iterations_per_epoch, adam_eps_inside_sqrt, feature_layer):
         self.config, self.d, self.g = config, d, g
@@ -320,7 +327,7 @@ class SganIteration:
         self.feature_layer = feature_layer
         self.flat_input = config["recipe"] == "improved"
         lr_at = lambda t: scheduled_lr(config, t, iterations_per_epoch)
-        self.d_params, self.g_params = trainable(d), trainable(g)
+        self.d_params, self.g_params = trainable(d), trainable(g) if g else []
         self.d_opt, self.g_opt = (Adam(params, lr_at, config["beta1"],
                                        eps_inside_sqrt=adam_eps_inside_sqrt)
                                   for params in (self.d_params, self.g_params))
@@ -332,6 +339,9 @@ class SganIteration:
         return images.reshape(images.shape[0], -1) if self.flat_input else images
 
     def discriminator_loss(self, labeled, labels, unlabeled, z, noise):
+        if self.g is None:
+            logits = self.d(labeled, noise)
+            return supervised_loss(logits, labels, self.explicit), logits.new_zeros(())
         with torch.no_grad():
             fake = self.as_d_input(self.g(z))
         logits = self.d(torch.cat([labeled, unlabeled, fake]), noise)
