@@ -9,8 +9,10 @@
 //                            step's own unlabeled rows
 //   OUT/after.safetensors    the checkpoint after K iterations (both models, Adam's moments and
 //                            steps, D's parameter average)
-//   OUT/iteration.json       the configuration, pixel range, latent distribution, Philox streams
-//                            and each iteration's losses as the trainer measured them
+//                            and the test images with their labels
+//   OUT/iteration.json       the configuration, pixel range, latent distribution, Philox streams,
+//                            each iteration's losses as the trainer measured them, and the
+//                            trainer's evaluation after the last iteration (correct test images)
 //
 // The latent vectors and D's noise and dropout masks are not written: they are Philox draws the
 // replay regenerates from the seed, the streams and the counter.
@@ -20,7 +22,7 @@
 //                         [--g-loss nonsat|feature-matching] [--supervised-only]
 //                         [--data MNIST_DIR]
 //
-// Without --data the images are uniform random pixels (1000 training images). The K iterations
+// Without --data the images are uniform random pixels (1000 training, 1000 test). The K iterations
 // lie in the first epoch. Exit codes: 0 done, 1 failure, 2 bad flags, 77 the device is not usable
 // here (ctest reads it as a skip).
 #include "bench/random_images.h"
@@ -107,8 +109,24 @@ Safetensors first_iterations_inputs(const TrainConfig& config, const SemiSupervi
   return inputs;
 }
 
+// The test set as the evaluation reads it: every image's pixels and label.
+void add_test_set(Safetensors& inputs, const Dataset& test) {
+  const std::int64_t row = std::int64_t(test.rows) * test.cols;
+  TensorRecord pixels{
+      "test_pixels", DType::u8, {test.count, row}, std::vector<std::byte>(test.pixels.size())};
+  std::memcpy(pixels.data.data(), test.pixels.data(), test.pixels.size());
+  inputs.tensors.push_back(std::move(pixels));
+  const std::vector<std::int32_t> labels(test.labels.begin(), test.labels.end());
+  TensorRecord label_record{"test_labels",
+                            DType::i32,
+                            {test.count},
+                            std::vector<std::byte>(labels.size() * sizeof(std::int32_t))};
+  std::memcpy(label_record.data.data(), labels.data(), label_record.data.size());
+  inputs.tensors.push_back(std::move(label_record));
+}
+
 nlohmann::json describe(const SganTrainer& trainer, const std::vector<LossReading>& losses,
-                        const std::string& device) {
+                        const Evaluation& evaluation, const std::string& device) {
   nlohmann::json per_iteration = nlohmann::json::array();
   for (const LossReading& l : losses)
     per_iteration.push_back(
@@ -129,6 +147,7 @@ nlohmann::json describe(const SganTrainer& trainer, const std::vector<LossReadin
       {"ema_rate", trainer.config().ema_rate},
       {"iterations", losses.size()},
       {"losses", per_iteration},
+      {"evaluation", {{"correct", evaluation.correct}, {"total", evaluation.total}}},
   };
 }
 
@@ -150,14 +169,15 @@ int record(const Options& o) {
 
   Dataset train =
       o.data.empty() ? bench::random_images(1000, 1) : load_mnist_split(o.data, "train");
-  Dataset test = o.data.empty() ? bench::random_images(100, 2) : load_mnist_split(o.data, "t10k");
+  Dataset test = o.data.empty() ? bench::random_images(1000, 2) : load_mnist_split(o.data, "t10k");
   config.init_batch = std::min(config.init_batch, train.count);
   SemiSupervisedSet set = make_semi_supervised_set(std::move(train), config.labels, config.seed);
   const int per_epoch = iterations_per_epoch(set.unlabeled.indices.size(), config.batch_size);
   if (o.iterations > per_epoch)
     throw std::invalid_argument(fmt::format(
         "--iterations {} passes the first epoch's {} iterations", o.iterations, per_epoch));
-  const Safetensors inputs = first_iterations_inputs(config, set, o.iterations);
+  Safetensors inputs = first_iterations_inputs(config, set, o.iterations);
+  add_test_set(inputs, test);
 
   Context ctx(backend);
   SganTrainer trainer(config, ctx, std::move(set), std::move(test));
@@ -170,13 +190,15 @@ int record(const Options& o) {
     losses.push_back(trainer.read_losses());
   }
   trainer.save_checkpoint(o.out / "after.safetensors", 0.0);
-  const std::string description = describe(trainer, losses, o.device).dump(1) + "\n";
+  const Evaluation evaluation = trainer.evaluate();
+  const std::string description = describe(trainer, losses, evaluation, o.device).dump(1) + "\n";
   write_file_atomically(o.out / "iteration.json", [&](std::ostream& f) { f << description; });
   const LossReading& last = losses.back();
   std::printf("recorded %d %s iteration(s) on %s (batch %d) in %s; the last: D supervised %.6g, "
-              "D unsupervised %.6g, G %.6g\n",
+              "D unsupervised %.6g, G %.6g; then %d of %d test images correct\n",
               o.iterations, o.recipe.c_str(), o.device.c_str(), config.batch_size,
-              o.out.string().c_str(), last.d_supervised, last.d_unsupervised, last.g);
+              o.out.string().c_str(), last.d_supervised, last.d_unsupervised, last.g,
+              evaluation.correct, evaluation.total);
   return 0;
 }
 

@@ -5,8 +5,8 @@
         Replays the iterations sgan_record_iteration wrote to DIR: the same initial weights,
         images, latent vectors and D noise (regenerated from Philox), run through PyTorch's
         autograd in float64 instead of our hand-written backward passes. Compares each
-        iteration's three losses, Adam's moments, every tensor's change and D's parameter
-        average; exits 1 naming what disagrees.
+        iteration's three losses, Adam's moments, every tensor's change, D's parameter average
+        and the evaluation's count of correct test images; exits 1 naming what disagrees.
 
     sgan_torch.py time [--all | --recipe R --batch N ...] [--engines ...] [--iterations N]
                        [--budget SECONDS] [--smoke]
@@ -165,6 +165,30 @@ def comparisons(info, before, after, start, step, losses, average):
     return rows
 
 
+def evaluate(info, step, average, inputs, dtype):
+    """The trainer's evaluation after the replay: D in eval mode (no noise, no dropout) on the
+    test images, its trainable parameters replaced by their bias-corrected average where the
+    recipe keeps one (a / (1 - (1 - rate)^t) after t updates), the class the argmax over the K
+    real logits (first index on ties). Returns the correct count and the smallest gap between an
+    image's two largest logits (how near the nearest tie is)."""
+    rate = twin.float32(info["ema_rate"])
+    with torch.no_grad():
+        if rate > 0:
+            weight = -math.expm1(info["iterations"] * math.log1p(-rate))
+            values, offset = torch.from_numpy(average / weight), 0
+            for p in step.d_params:
+                p.copy_(values[offset:offset + p.numel()].view_as(p))
+                offset += p.numel()
+        step.d.eval()
+        image = (28 * 28,) if info["config"]["recipe"] == "improved" else (1, 28, 28)
+        pixels = inputs["test_pixels"]
+        x = scaled(pixels, info["pixel_range"]).reshape(pixels.shape[0], *image).to(dtype)
+        real = step.d(x)[:, :twin.CLASSES]
+    labels = torch.from_numpy(np.array(inputs["test_labels"])).long()
+    top_two = real.topk(2, dim=1).values
+    return int((real.argmax(1) == labels).sum()), float((top_two[:, 0] - top_two[:, 1]).min())
+
+
 def perturbed(tensors, relative):
     """The models' float32 tensors, each element times 1 + relative N(0, 1), for measuring how
     far rounding-sized differences carry a trajectory (--perturb)."""
@@ -175,7 +199,8 @@ def perturbed(tensors, relative):
 
 def check(directory, perturb=0.0, dtype=torch.float64):
     directory = Path(directory)
-    for name in ("iteration.json", "before.safetensors", "after.safetensors", "inputs.safetensors"):
+    for name in ("iteration.json", "before.safetensors", "after.safetensors",
+                 "inputs.safetensors"):
         if not (directory / name).is_file():
             raise SystemExit(f"sgan_torch.py check: {directory / name} is missing (write DIR with "
                              "build/bin/sgan_record_iteration --recipe R --out DIR)")
@@ -187,11 +212,15 @@ def check(directory, perturb=0.0, dtype=torch.float64):
     start = perturbed(before, perturb) if perturb else before
     step, losses, average = replay(info, start, inputs, dtype)
     rows = comparisons(info, before, after, start, step, losses, average)
+    correct, nearest_tie = evaluate(info, step, average, inputs, dtype)
+    rows.append((f"test images correct (of {info['evaluation']['total']})",
+                 float(info["evaluation"]["correct"]), float(correct), 0.0))
 
     print(f"{info['iterations']} {info['config']['recipe']} iteration(s) recorded on "
           f"{info['device']} (batch {info['config']['batch_size']}) against PyTorch "
           f"{torch.__version__} autograd in {str(dtype).replace('torch.', '')} on the CPU"
           + (f", from a start perturbed by {perturb:g} relative" if perturb else ""))
+    print(f"(the evaluation's nearest tie: two logits of a test image {nearest_tie:.3g} apart)")
     print(f"{'quantity (norm)':44} {'ours':>13} {'pytorch':>13} {'rel. error':>10}")
     failed = 0
     for name, a, b, tolerance in rows:
@@ -204,7 +233,7 @@ def check(directory, perturb=0.0, dtype=torch.float64):
         return 1
     print(f"agree: {len(rows)} quantities (losses, Adam's moments, statistics and the average "
           f"within {TOLERANCE:g}, trained parameters' changes within {TRAINED_CHANGE_TOLERANCE:g} "
-          "relative)")
+          "relative, the evaluation's count exactly)")
     return 0
 
 
