@@ -6,10 +6,9 @@
 //                            after initialisation, the Philox counter)
 //   OUT/inputs.safetensors   each iteration's images as stored pixels, stacked [K, n, 784]: the D
 //                            step's labeled rows, their labels [K, n] and unlabeled rows; the G
-//                            step's own unlabeled rows
+//                            step's own unlabeled rows; the test images with their labels
 //   OUT/after.safetensors    the checkpoint after K iterations (both models, Adam's moments and
 //                            steps, D's parameter average)
-//                            and the test images with their labels
 //   OUT/iteration.json       the configuration, pixel range, latent distribution, Philox streams,
 //                            each iteration's losses as the trainer measured them, and the
 //                            trainer's evaluation after the last iteration (correct test images)
@@ -79,12 +78,11 @@ TensorRecord pixel_rows(std::string name, const SemiSupervisedSet& set,
   return r;
 }
 
-TensorRecord label_rows(std::string name, const std::vector<std::int32_t>& labels, int iterations) {
-  TensorRecord r{std::move(name),
-                 DType::i32,
-                 {iterations, std::int64_t(labels.size()) / iterations},
-                 std::vector<std::byte>(labels.size() * sizeof(std::int32_t))};
-  std::memcpy(r.data.data(), labels.data(), r.data.size());
+TensorRecord int32_record(std::string name, std::vector<std::int64_t> shape,
+                          const std::vector<std::int32_t>& values) {
+  TensorRecord r{std::move(name), DType::i32, std::move(shape),
+                 std::vector<std::byte>(values.size() * sizeof(std::int32_t))};
+  std::memcpy(r.data.data(), values.data(), r.data.size());
   return r;
 }
 
@@ -102,7 +100,7 @@ Safetensors first_iterations_inputs(const TrainConfig& config, const SemiSupervi
   };
   Safetensors inputs;
   inputs.tensors.push_back(pixel_rows("labeled_pixels", set, first(order.labeled), iterations));
-  inputs.tensors.push_back(label_rows("labels", first(order.labeled_labels), iterations));
+  inputs.tensors.push_back(int32_record("labels", {iterations, n}, first(order.labeled_labels)));
   inputs.tensors.push_back(pixel_rows("unlabeled_pixels", set, first(order.unlabeled), iterations));
   inputs.tensors.push_back(
       pixel_rows("generator_unlabeled_pixels", set, first(order.generator_unlabeled), iterations));
@@ -116,13 +114,9 @@ void add_test_set(Safetensors& inputs, const Dataset& test) {
       "test_pixels", DType::u8, {test.count, row}, std::vector<std::byte>(test.pixels.size())};
   std::memcpy(pixels.data.data(), test.pixels.data(), test.pixels.size());
   inputs.tensors.push_back(std::move(pixels));
-  const std::vector<std::int32_t> labels(test.labels.begin(), test.labels.end());
-  TensorRecord label_record{"test_labels",
-                            DType::i32,
-                            {test.count},
-                            std::vector<std::byte>(labels.size() * sizeof(std::int32_t))};
-  std::memcpy(label_record.data.data(), labels.data(), label_record.data.size());
-  inputs.tensors.push_back(std::move(label_record));
+  inputs.tensors.push_back(
+      int32_record("test_labels", {test.count},
+                   std::vector<std::int32_t>(test.labels.begin(), test.labels.end())));
 }
 
 nlohmann::json describe(const SganTrainer& trainer, const std::vector<LossReading>& losses,

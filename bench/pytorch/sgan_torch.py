@@ -100,8 +100,7 @@ def replay(info, before, inputs, dtype):
                               iterations_per_epoch=info["iterations_per_epoch"],
                               adam_eps_inside_sqrt=info["adam_eps_inside_sqrt"],
                               feature_layer=info["feature_layer"])
-    image = (28 * 28,) if recipe == "improved" else (1, 28, 28)
-    shape = (info["iterations"], n, *image)
+    shape = (info["iterations"], n, *twin.d_input_shape(recipe))
     images = {k: scaled(inputs[k], info["pixel_range"]).reshape(shape).to(dtype)
               for k in ("labeled_pixels", "unlabeled_pixels", "generator_unlabeled_pixels")}
     labels = torch.from_numpy(np.array(inputs["labels"]))
@@ -186,8 +185,8 @@ def evaluate(info, step, average, inputs, dtype):
                 p.copy_(values[offset:offset + p.numel()].view_as(p))
                 offset += p.numel()
         step.d.eval()
-        image = (28 * 28,) if info["config"]["recipe"] == "improved" else (1, 28, 28)
         pixels = inputs["test_pixels"]
+        image = twin.d_input_shape(info["config"]["recipe"])
         x = scaled(pixels, info["pixel_range"]).reshape(pixels.shape[0], *image).to(dtype)
         real = step.d(x)[:, :twin.CLASSES]
     labels = torch.from_numpy(np.array(inputs["test_labels"])).long()
@@ -256,8 +255,8 @@ class RandomData:
     iteration gathered from it with a fresh latent batch, as the trainer does inside each step."""
 
     def __init__(self, recipe, n, device, train_images=60000, labeled=100):
-        shape = (28 * 28,) if recipe["recipe"] == "improved" else (1, 28, 28)
-        self.images = torch.rand((train_images, *shape), device=device)
+        shape = (train_images, *twin.d_input_shape(recipe["recipe"]))
+        self.images = torch.rand(shape, device=device)
         self.labels = torch.randint(0, twin.CLASSES, (labeled,), device=device)
         self.n, self.labeled, self.device = n, labeled, device
         self.uniform = recipe["latent"] == "uniform"

@@ -184,6 +184,11 @@ class Chain(nn.Module):
         return x
 
 
+def d_input_shape(recipe):
+    """One image as D reads it: the improved recipe's MLP a flat row, the article's conv NCHW."""
+    return (28 * 28,) if recipe == "improved" else (1, 28, 28)
+
+
 def make_discriminator(recipe, fake_logit):
     logits = CLASSES if fake_logit == "zero" else CLASSES + 1
     if recipe == "improved":
@@ -325,7 +330,7 @@ class SganIteration:
         self.explicit = config["fake_logit"] != "zero"
         self.feature_matching = config["g_loss"] == "feature-matching"
         self.feature_layer = feature_layer
-        self.flat_input = config["recipe"] == "improved"
+        self.d_image = d_input_shape(config["recipe"])
         lr_at = lambda t: scheduled_lr(config, t, iterations_per_epoch)
         self.d_params, self.g_params = trainable(d), trainable(g) if g else []
         self.d_opt, self.g_opt = (Adam(params, lr_at, config["beta1"],
@@ -336,7 +341,7 @@ class SganIteration:
         self.g_loss = self.generator_loss
 
     def as_d_input(self, images):
-        return images.reshape(images.shape[0], -1) if self.flat_input else images
+        return images.reshape(images.shape[0], *self.d_image)
 
     def discriminator_loss(self, labeled, labels, unlabeled, z, noise):
         if self.g is None:
