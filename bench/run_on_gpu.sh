@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# Everything the GPU machine is for, in stages, so each fits one device call (10 minutes):
+# Everything the GPU machine is for, in stages, all inside one device call (10 minutes):
 #
 #   bench/run_on_gpu.sh build      configure and build in build-gpu/ (sm_90, cuDNN from PyTorch's wheel)
-#   bench/run_on_gpu.sh test       the whole ctest suite, GPU tests included
+#   bench/run_on_gpu.sh test       the ctest tests that need a GPU (SGAN_TEST_LABELS, default gpu)
 #   bench/run_on_gpu.sh sanitize   every CUDA/cuDNN test binary under compute-sanitizer memcheck and racecheck
 #   bench/run_on_gpu.sh bench      sgan_bench_kernels, sgan_bench_step, the PyTorch twin; JSON + markdown
 #   bench/run_on_gpu.sh train RECIPE LABELS SEED [FLAGS...]   one training run (real MNIST in data/mnist)
 #
-# Several stages may be given in one call (`build test sanitize`); each one's wall time is added to
-# the machine facts (<stamp>-machine.txt). Every stage writes its log and
-# results to $OUT (the device tool's output folder; default bench/results/staging) as
-# <date>-<commit>-<gpu>-<stage>.*, which are then copied into bench/results/ and committed.
+# Several stages may be given in one call; `build test bench sanitize` is the whole check, most
+# needed first. A session has 15 minutes of device time in all, so the call has a deadline:
+# SGAN_DEADLINE_S (default 540) seconds after the script starts, every stage is stopped, and each
+# long command runs under `timeout` with the time left; a stage cut short says so and fails, and
+# the stages after it are skipped. Each stage's wall time goes into the machine facts
+# (<stamp>-machine.txt), to plan the next call.
+#
+# Outputs. Every stage writes its logs and results to SGAN_WORK (default bench/results/staging) as
+# <stamp>-<stage>.* with <stamp> = <date>-<commit>-<gpu>. After each stage they are packed into
+# $OUT/<stamp>.tar.gz ($OUT is the device tool's output folder, which returns at most 8 files;
+# default SGAN_WORK), beside copies of <stamp>-machine.txt and <stamp>.md to read at once. Here,
+# after the call:  tar -xzf <files_at>/<stamp>.tar.gz -C bench/results/  then commit them.
 #
 # The GPU machine has nvcc, CMake, ninja, PyTorch (with cuDNN 9 inside its wheel), compute-sanitizer
 # and ncu, but none of our Debian libraries and no network. Before the call, on this machine:
@@ -22,22 +30,76 @@
 # and call the device with carry [".deps", "data/mnist-gz"] and SGAN_COMMIT=$(git rev-parse --short
 # HEAD) in the command (the device's copy of the tree has no .git). SGAN_DATA (default
 # data/mnist-gz) is where `train` reads MNIST; the IDX reader takes gzip files as they are.
-# SGAN_TORCH_TIME (default "--all --budget 300") sets the PyTorch twin's timing flags: its
-# torch.compile cases compile once per recipe, batch and mode (not yet timed on the GPU machine),
-# and the budget keeps the stage inside one device call (the cases it leaves out are listed).
+# SGAN_TORCH_TIME (default "--all") sets the PyTorch twin's timing flags; its --budget is the time
+# left before the deadline less a margin for the summary, so its torch.compile cases (which compile
+# once per recipe, batch and mode) are the ones left out when time is short, and listed as such.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_DIR=${BUILD_DIR:-build-gpu}
-OUT=${OUT:-bench/results/staging}
-mkdir -p "$OUT"
+WORK=${SGAN_WORK:-bench/results/staging}
+OUT=${OUT:-$WORK}
+mkdir -p "$WORK" "$OUT"
+DEADLINE=${SGAN_DEADLINE_S:-540}
+PACK_RESERVE=20 # seconds kept back from the deadline for the last packing
 COMMIT=${SGAN_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
 GPU=$( (nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null || true) | head -n1 |
   tr -c 'A-Za-z0-9\n' '-' | sed 's/-\+/-/g; s/-$//')
 GPU=${GPU:-no-gpu}
 STAMP="$(date -u +%Y-%m-%d)-$COMMIT-$GPU"
 
-log() { printf '[run_on_gpu] %s\n' "$*" >&2; }
+# The script's own messages go to its stderr as it started (fd 3), also from inside a command whose
+# output a stage sends to a log.
+exec 3>&2
+log() { printf '[run_on_gpu] %s\n' "$*" >&3; }
+
+# Seconds left before the deadline, less the packing reserve.
+time_left() { echo $((DEADLINE - SECONDS - PACK_RESERVE)); }
+
+# bounded COMMAND...: COMMAND under `timeout` with the time left; 124 where the deadline stopped it
+# (or came before it started).
+bounded() {
+  local left
+  left=$(time_left)
+  if [ "$left" -le 0 ]; then
+    log "deadline reached: not started: $*"
+    return 124
+  fi
+  local status=0
+  timeout --kill-after=5 "$left" "$@" || status=$?
+  if [ $status -eq 124 ] || [ $status -eq 137 ]; then
+    log "deadline reached: stopped: $*"
+    return 124
+  fi
+  return "$status"
+}
+
+# worse STATUS STATUS: the one to report for a stage of several parts: a cut by the deadline (124)
+# over a plain failure (1), either over success.
+worse() {
+  if [ "$1" -eq 124 ] || [ "$2" -eq 124 ]; then echo 124
+  elif [ "$1" -ne 0 ] || [ "$2" -ne 0 ]; then echo 1
+  else echo 0; fi
+}
+
+# Everything so far into $OUT/<stamp>.tar.gz (written beside, then renamed, so a call cut off
+# mid-pack still returns the previous one), with the machine facts and summary beside it.
+pack() {
+  local files=() path
+  for path in "$WORK/$STAMP"*; do
+    case $path in *.tar.gz | *.tar.gz.partial) continue ;; esac
+    [ -e "$path" ] && files+=("$(basename "$path")")
+  done
+  [ ${#files[@]} -gt 0 ] || return 0
+  tar -czf "$OUT/$STAMP.tar.gz.partial" -C "$WORK" "${files[@]}"
+  mv "$OUT/$STAMP.tar.gz.partial" "$OUT/$STAMP.tar.gz"
+  if [ "$(cd "$WORK" && pwd)" != "$(cd "$OUT" && pwd)" ]; then
+    for f in "$STAMP-machine.txt" "$STAMP.md"; do
+      [ -f "$WORK/$f" ] && cp "$WORK/$f" "$OUT/"
+    done
+  fi
+  return 0
+}
 
 environment() {
   export CMAKE_PREFIX_PATH=$PWD/.deps/usr
@@ -58,60 +120,75 @@ describe_machine() {
     echo "cuda: $(nvcc --version 2>/dev/null | sed -n 's/.*release \([0-9.]*\).*/\1/p')"
     echo "cudnn: ${CUDNN_ROOT:-none}"
     python3 -c 'import torch; print("torch:", torch.__version__, "cudnn", torch.backends.cudnn.version())' 2>/dev/null || true
-  } > "$OUT/$STAMP-machine.txt"
-  cat "$OUT/$STAMP-machine.txt" >&2
+  } > "$WORK/$STAMP-machine.txt"
+  cat "$WORK/$STAMP-machine.txt" >&2
 }
 
 stage_build() {
   [ -d .deps/usr ] || { log "no .deps/: run ../shared/device/pack-deps.sh here and carry .deps"; exit 1; }
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSGAN_CUDA_ARCHS=90 \
     -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc ${CUDNN_ROOT:+-DCUDNN_ROOT="$CUDNN_ROOT"} \
-    > "$OUT/$STAMP-build.log" 2>&1
-  cmake --build "$BUILD_DIR" -j "$(nproc)" >> "$OUT/$STAMP-build.log" 2>&1 ||
-    { tail -n 40 "$OUT/$STAMP-build.log"; exit 1; }
+    > "$WORK/$STAMP-build.log" 2>&1
+  local status=0
+  bounded cmake --build "$BUILD_DIR" -j "$(nproc)" >> "$WORK/$STAMP-build.log" 2>&1 || status=$?
+  [ $status -eq 0 ] || { tail -n 40 "$WORK/$STAMP-build.log"; return $status; }
   log "built into $BUILD_DIR"
 }
 
+# The CPU tests run in CI on every submission; device time goes to the ones only a GPU can run
+# (labels kernels-cuda-gpu, kernels-cudnn-gpu, engine-gpu, pytorch-gpu). SGAN_TEST_LABELS=. runs all.
 stage_test() {
   local status=0
-  ctest --test-dir "$BUILD_DIR" --output-on-failure -j 8 > "$OUT/$STAMP-ctest.log" 2>&1 || status=$?
-  tail -n 15 "$OUT/$STAMP-ctest.log"
-  return $status
+  bounded ctest --test-dir "$BUILD_DIR" --output-on-failure -j 8 -L "${SGAN_TEST_LABELS:-gpu}" \
+    > "$WORK/$STAMP-ctest.log" 2>&1 || status=$?
+  tail -n 15 "$WORK/$STAMP-ctest.log"
+  return "$status"
 }
 
 stage_sanitize() {
+  command -v compute-sanitizer > /dev/null || { log "compute-sanitizer is not on the PATH"; return 1; }
   local status=0
   for tool in memcheck racecheck; do
-    local logfile="$OUT/$STAMP-sanitize-$tool.log"
+    local logfile="$WORK/$STAMP-sanitize-$tool.log"
     : > "$logfile"
     for binary in "$BUILD_DIR"/tests/kernels_cuda_* "$BUILD_DIR"/tests/kernels_cudnn_* "$BUILD_DIR"/tests/engine_gpu_*; do
       [ -x "$binary" ] || continue
       echo "=== $tool $(basename "$binary")" >> "$logfile"
-      compute-sanitizer --tool "$tool" --error-exitcode 99 "$binary" --gtest_brief=1 >> "$logfile" 2>&1 ||
-        { status=1; echo "=== FAILED: $(basename "$binary")" >> "$logfile"; }
+      local result=0
+      bounded compute-sanitizer --tool "$tool" --error-exitcode 99 "$binary" --gtest_brief=1 \
+        >> "$logfile" 2>&1 || result=$?
+      case $result in
+        0) ;;
+        124) status=124; echo "=== NOT FINISHED (deadline): $(basename "$binary")" >> "$logfile" ;;
+        *) status=1; echo "=== FAILED: $(basename "$binary")" >> "$logfile" ;;
+      esac
     done
-    log "$tool: $(grep -c '^=== FAILED' "$logfile") failing binaries (log $logfile)"
+    log "$tool: $(grep -c '^=== FAILED' "$logfile") failing, $(grep -c '^=== NOT FINISHED' "$logfile") unfinished binaries (log $logfile)"
   done
-  return $status
+  return "$status"
 }
 
 # Each part runs even where an earlier one failed; the summary takes what there is.
 stage_bench() {
   local status=0
-  "$BUILD_DIR/bin/sgan_bench_kernels" --benchmark_out="$OUT/$STAMP-kernels.json" \
-    --benchmark_out_format=json > "$OUT/$STAMP-kernels.txt" 2>&1 ||
-    { status=1; log "sgan_bench_kernels failed: see $OUT/$STAMP-kernels.txt"; }
-  "$BUILD_DIR/bin/sgan_bench_step" --benchmark_out="$OUT/$STAMP-step.json" \
-    --benchmark_out_format=json > "$OUT/$STAMP-step.txt" 2>&1 ||
-    { status=1; log "sgan_bench_step failed: see $OUT/$STAMP-step.txt"; }
+  bounded "$BUILD_DIR/bin/sgan_bench_kernels" --benchmark_out="$WORK/$STAMP-kernels.json" \
+    --benchmark_out_format=json > "$WORK/$STAMP-kernels.txt" 2>&1 ||
+    { status=$(worse "$status" $?); log "sgan_bench_kernels failed: see $WORK/$STAMP-kernels.txt"; }
+  bounded "$BUILD_DIR/bin/sgan_bench_step" --benchmark_out="$WORK/$STAMP-step.json" \
+    --benchmark_out_format=json > "$WORK/$STAMP-step.txt" 2>&1 ||
+    { status=$(worse "$status" $?); log "sgan_bench_step failed: see $WORK/$STAMP-step.txt"; }
+  # The twin starts no case after its budget: the time left less what its longest case (a
+  # torch.compile one, compiling first) and the summary may take.
+  local budget=$(($(time_left) - 90))
+  [ $budget -ge 1 ] || budget=1
   # shellcheck disable=SC2086 # SGAN_TORCH_TIME: the twin's flags, e.g. "--recipe article --batch 64"
-  bench/pytorch/with_torch.sh bench/pytorch/sgan_torch.py time \
-    ${SGAN_TORCH_TIME:---all --budget 300} > "$OUT/$STAMP-pytorch.json" 2> "$OUT/$STAMP-pytorch.log" ||
-    { status=1; log "the PyTorch twin failed: see $OUT/$STAMP-pytorch.log"; }
-  python3 bench/summarize.py "$OUT/$STAMP-machine.txt" "$OUT/$STAMP-kernels.json" \
-    "$OUT/$STAMP-step.json" "$OUT/$STAMP-pytorch.json" --json "$OUT/$STAMP.json" > "$OUT/$STAMP.md"
-  tail -n 40 "$OUT/$STAMP.md"
-  return $status
+  bounded bench/pytorch/with_torch.sh bench/pytorch/sgan_torch.py time ${SGAN_TORCH_TIME:---all} \
+    --budget $budget > "$WORK/$STAMP-pytorch.json" 2> "$WORK/$STAMP-pytorch.log" ||
+    { status=$(worse "$status" $?); log "the PyTorch twin failed: see $WORK/$STAMP-pytorch.log"; }
+  python3 bench/summarize.py "$WORK/$STAMP-machine.txt" "$WORK/$STAMP-kernels.json" \
+    "$WORK/$STAMP-step.json" "$WORK/$STAMP-pytorch.json" --json "$WORK/$STAMP.json" > "$WORK/$STAMP.md"
+  tail -n 40 "$WORK/$STAMP.md"
+  return "$status"
 }
 
 # train RECIPE LABELS SEED [FLAGS...]: the run's small outputs (configuration, labeled indices,
@@ -119,10 +196,10 @@ stage_bench() {
 stage_train() {
   local recipe=$1 labels=$2 seed=$3
   shift 3
-  local run="runs/$recipe-$labels-s$seed" dest="$OUT/$STAMP-train-$recipe-$labels-s$seed"
+  local run="runs/$recipe-$labels-s$seed" dest="$WORK/$STAMP-train-$recipe-$labels-s$seed"
   local status=0
   mkdir -p runs
-  "$BUILD_DIR/bin/sgan_train" --recipe "$recipe" --labels "$labels" --seed "$seed" \
+  bounded "$BUILD_DIR/bin/sgan_train" --recipe "$recipe" --labels "$labels" --seed "$seed" \
     --data "${SGAN_DATA:-data/mnist-gz}" --out "$run" "$@" > "$run.log" 2>&1 || status=$?
   mkdir -p "$dest"
   cp "$run.log" "$dest/train.log"
@@ -130,27 +207,48 @@ stage_train() {
     [ -f "$run/$f" ] && cp "$run/$f" "$dest/"
   done
   local last_grid
-  last_grid=$(ls "$run"/samples/*.png 2>/dev/null | tail -n 1)
-  [ -n "$last_grid" ] && cp "$last_grid" "$dest/"
+  for last_grid in "$run"/samples/*.png; do :; done # the glob sorts: the last is the newest
+  [ -f "$last_grid" ] && cp "$last_grid" "$dest/"
   tail -n 3 "$run.log"
-  return $status
+  return "$status"
 }
 
+[ $# -gt 0 ] || { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+for stage in "$@"; do
+  case "$stage" in
+    build|test|sanitize|bench|train) ;;
+    *) log "unknown stage '$stage'"; exit 2 ;;
+  esac
+  [ "$stage" = train ] && break  # the rest are train's arguments
+done
 environment
 describe_machine
-[ $# -gt 0 ] || { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+echo "deadline: ${DEADLINE} s" >> "$WORK/$STAMP-machine.txt"
 failed=()
 while [ $# -gt 0 ]; do
   stage=$1
   shift
   began=$SECONDS
-  case "$stage" in
-    build) stage_build ;;  # nothing after it can run without a build
-    test|sanitize|bench) "stage_$stage" || failed+=("$stage") ;;
-    train) stage_train "$@" || failed+=(train); set -- ;;
-    *) log "unknown stage '$stage'"; exit 2 ;;
-  esac
+  result=0
+  if [ "$(time_left)" -le 0 ]; then
+    result=124
+    log "deadline reached: stage $stage not started"
+  else
+    case "$stage" in
+      build|test|sanitize|bench) "stage_$stage" || result=$? ;;
+      train) stage_train "$@" || result=$?; set -- ;;
+    esac
+  fi
   # Device time is scarce: every stage's length goes into the machine facts, to plan the next call.
-  echo "stage $stage: $((SECONDS - began)) s" | tee -a "$OUT/$STAMP-machine.txt" >&2
+  case $result in
+    0) outcome="" ;;
+    124) outcome=" (cut short by the deadline)" ;;
+    *) outcome=" (failed)" ;;
+  esac
+  echo "stage $stage: $((SECONDS - began)) s$outcome" | tee -a "$WORK/$STAMP-machine.txt" >&2
+  [ $result -eq 0 ] || failed+=("$stage")
+  pack
+  # Nothing after a failed build can run.
+  [ "$stage" != build ] || [ $result -eq 0 ] || break
 done
 [ ${#failed[@]} -eq 0 ] || { log "failed stages: ${failed[*]}"; exit 1; }
