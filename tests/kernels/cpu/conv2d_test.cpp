@@ -107,21 +107,6 @@ TEST(Conv2dCpuTest, ForwardAppliesEachEpilogueAfterTheBias) {
   }
 }
 
-TEST(Conv2dCpuTest, FloatReferenceMatchesDouble) {
-  const Conv2dShape s = conv2d_shape(3, 4, 9, 11, 5, 5, 5, 2, Padding::same);
-  const auto x = test::random_uniform<float>(s.x_size(), 4);
-  const auto w = test::random_uniform<float>(s.w_size(), 5);
-  const auto b = test::random_uniform<float>(s.c_out, 6);
-  const auto xd = test::convert<double>(x), wd = test::convert<double>(w);
-  const auto bd = test::convert<double>(b);
-  std::vector<float> y(s.y_size());
-  std::vector<double> yd(s.y_size());
-  cpu::conv2d_forward(s, x.data(), w.data(), b.data(), y.data(), Activation::tanh());
-  cpu::conv2d_forward(s, xd.data(), wd.data(), bd.data(), yd.data(), Activation::tanh());
-  // Same float inputs, both summed in double: the float result is the double one rounded once,
-  // a relative error of at most 2^-24 ~ 6e-8 per element.
-  EXPECT_TRUE(test::close(yd, y, 1e-7, 1e-7));
-}
 
 struct GradientCase {
   int n, c_in, h_in, w_in, c_out, kh, kw, stride;
