@@ -5,6 +5,8 @@
 #   bench/run_on_gpu.sh test       the ctest tests that need a GPU (SGAN_TEST_LABELS, default gpu)
 #   bench/run_on_gpu.sh sanitize   every CUDA/cuDNN test binary under compute-sanitizer memcheck and racecheck
 #   bench/run_on_gpu.sh bench      sgan_bench_kernels, sgan_bench_step, the PyTorch twin; JSON + markdown
+#   bench/run_on_gpu.sh profile    Nsight Compute over our conv kernels on the batch-64 shapes: why
+#                                  each is as slow as it is, before anyone changes it
 #   bench/run_on_gpu.sh train RECIPE LABELS SEED [FLAGS...]   one training run (real MNIST in data/mnist)
 #
 # Several stages may be given in one call; `build test bench sanitize` is the whole check, most
@@ -194,6 +196,37 @@ stage_bench() {
   return "$status"
 }
 
+# ncu over sgan_bench_kernels' smoke mode (each case called once or twice; ncu replays each launch
+# per section) on the cases SGAN_PROFILE_CASES matches (a Google Benchmark filter; default the
+# convolutions at batch 64: D's layers see 3n = 192 rows), profiling the kernels
+# SGAN_PROFILE_KERNELS matches (default ours: add cuDNN's names to see what it reaches), at most
+# SGAN_PROFILE_LAUNCHES of them. Clocks as found (--clock-control none, METHOD.md). The report
+# (.ncu-rep) and its details page as CSV, which this machine can read without ncu.
+stage_profile() {
+  local ncu candidate
+  ncu=$(command -v ncu || true)
+  for candidate in /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu; do
+    [ -n "$ncu" ] || { [ -x "$candidate" ] && ncu=$candidate; }
+  done
+  [ -n "$ncu" ] || { log "no ncu: not on the PATH, in /usr/local/cuda/bin or /opt/nvidia/nsight-compute"; return 1; }
+  local status=0
+  bounded "$ncu" --clock-control none --kernel-name "regex:${SGAN_PROFILE_KERNELS:-conv_gemm_kernel|weight_grad_kernel|sum_partials_kernel}" \
+    --launch-count "${SGAN_PROFILE_LAUNCHES:-60}" --section SpeedOfLight \
+    --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis --section Occupancy \
+    --section LaunchStats --section WarpStateStats --section SchedulerStats \
+    --export "$WORK/$STAMP-profile" --force-overwrite \
+    "$BUILD_DIR/bin/sgan_bench_kernels" --smoke \
+    "--benchmark_filter=${SGAN_PROFILE_CASES:-^conv.*/n(64|192)/}" \
+    > "$WORK/$STAMP-profile.log" 2>&1 || status=$?
+  if [ -f "$WORK/$STAMP-profile.ncu-rep" ]; then
+    "$ncu" --import "$WORK/$STAMP-profile.ncu-rep" --page details --csv \
+      > "$WORK/$STAMP-profile.csv" 2>> "$WORK/$STAMP-profile.log" || status=$(worse "$status" 1)
+    log "profiled $(grep -c '"Duration"' "$WORK/$STAMP-profile.csv" || true) launches"
+  fi
+  tail -n 5 "$WORK/$STAMP-profile.log"
+  return "$status"
+}
+
 # train RECIPE LABELS SEED [FLAGS...]: the run's small outputs (configuration, labeled indices,
 # metrics, summary, log, last sample grid) go to $OUT; its checkpoints stay in runs/ on the machine.
 stage_train() {
@@ -216,10 +249,10 @@ stage_train() {
   return "$status"
 }
 
-[ $# -gt 0 ] || { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -gt 0 ] || { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 for stage in "$@"; do
   case "$stage" in
-    build|test|sanitize|bench|train) ;;
+    build|test|sanitize|bench|profile|train) ;;
     *) log "unknown stage '$stage'"; exit 2 ;;
   esac
   [ "$stage" = train ] && break  # the rest are train's arguments
@@ -238,7 +271,7 @@ while [ $# -gt 0 ]; do
     log "deadline reached: stage $stage not started"
   else
     case "$stage" in
-      build|test|sanitize|bench) "stage_$stage" || result=$? ;;
+      build|test|sanitize|bench|profile) "stage_$stage" || result=$? ;;
       train) stage_train "$@" || result=$?; set -- ;;
     esac
   fi
