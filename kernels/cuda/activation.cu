@@ -23,22 +23,20 @@ __global__ void activation_backward_kernel(Activation a, std::size_t n, const fl
     dx[i] = dy[i] * activation_derivative_from_output(a, y[i]);
 }
 
-}  // namespace
+} // namespace
 
 void activation_forward(const Activation& a, std::size_t n, const float* x, float* y,
                         cudaStream_t stream) {
   if (n == 0) return;
-  activation_forward_kernel<<<elementwise_blocks(n, threads_per_block), threads_per_block, 0,
-                              stream>>>(a, n, x, y);
-  CUDA_CHECK_LAUNCH();
+  launch({elementwise_blocks(n, threads_per_block), threads_per_block, stream},
+         activation_forward_kernel, a, n, x, y);
 }
 
 void activation_backward(const Activation& a, std::size_t n, const float* y, const float* dy,
                          float* dx, cudaStream_t stream) {
   if (n == 0) return;
-  activation_backward_kernel<<<elementwise_blocks(n, threads_per_block), threads_per_block, 0,
-                               stream>>>(a, n, y, dy, dx);
-  CUDA_CHECK_LAUNCH();
+  launch({elementwise_blocks(n, threads_per_block), threads_per_block, stream},
+         activation_backward_kernel, a, n, y, dy, dx);
 }
 
-}  // namespace sgan::cuda
+} // namespace sgan::cuda

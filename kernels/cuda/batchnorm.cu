@@ -144,9 +144,8 @@ void batchnorm_forward_train(const BatchNormShape& s, const BatchNormHyper& hype
                              const Activation& epilogue, cudaStream_t stream) {
   if (s.size() == 0) return;
   const std::uint32_t m = values_per_channel(s);
-  batchnorm_forward_train_kernel<<<unsigned(s.c), channel_block_threads(m), 0, stream>>>(
-      s, hyper, epilogue, x, gamma, beta, y, running_mean, running_var, saved_mean, saved_invstd);
-  CUDA_CHECK_LAUNCH();
+  launch({unsigned(s.c), channel_block_threads(m), stream}, batchnorm_forward_train_kernel, s,
+         hyper, epilogue, x, gamma, beta, y, running_mean, running_var, saved_mean, saved_invstd);
 }
 
 void batchnorm_forward_eval(const BatchNormShape& s, const BatchNormHyper& hyper, const float* x,
@@ -156,9 +155,8 @@ void batchnorm_forward_eval(const BatchNormShape& s, const BatchNormHyper& hyper
   if (s.size() == 0) return;
   constexpr int threads = 256;
   const auto size = static_cast<std::int64_t>(s.size());
-  batchnorm_forward_eval_kernel<<<elementwise_blocks(size, threads), threads, 0, stream>>>(
-      s, hyper, epilogue, size, x, gamma, beta, running_mean, running_var, y);
-  CUDA_CHECK_LAUNCH();
+  launch({elementwise_blocks(size, threads), threads, stream}, batchnorm_forward_eval_kernel, s,
+         hyper, epilogue, size, x, gamma, beta, running_mean, running_var, y);
 }
 
 void batchnorm_backward(const BatchNormShape& s, const float* x, const float* dy,
@@ -166,9 +164,8 @@ void batchnorm_backward(const BatchNormShape& s, const float* x, const float* dy
                         float* dx, float* dgamma, float* dbeta, cudaStream_t stream) {
   if (s.size() == 0) return;
   const std::uint32_t m = values_per_channel(s);
-  batchnorm_backward_kernel<<<unsigned(s.c), channel_block_threads(m), 0, stream>>>(
-      s, x, dy, gamma, saved_mean, saved_invstd, dx, dgamma, dbeta);
-  CUDA_CHECK_LAUNCH();
+  launch({unsigned(s.c), channel_block_threads(m), stream}, batchnorm_backward_kernel, s, x, dy,
+         gamma, saved_mean, saved_invstd, dx, dgamma, dbeta);
 }
 
 } // namespace sgan::cuda

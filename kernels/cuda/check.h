@@ -1,6 +1,6 @@
 #pragma once
 // One error path for the CUDA runtime and cuBLAS: a failing call throws sgan::CudaError naming the
-// call, file and line. Kernel launches are checked with CUDA_CHECK_LAUNCH() right after the launch.
+// call, file and line. Kernel launches go through cuda::launch (common.cuh), which checks them.
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 
@@ -31,4 +31,3 @@ inline void check_cublas(cublasStatus_t status, const char* call, const char* fi
 
 #define CUDA_CHECK(call) ::sgan::check_cuda((call), #call, __FILE__, __LINE__)
 #define CUBLAS_CHECK(call) ::sgan::check_cublas((call), #call, __FILE__, __LINE__)
-#define CUDA_CHECK_LAUNCH() ::sgan::check_cuda(cudaGetLastError(), "kernel launch", __FILE__, __LINE__)

@@ -1,12 +1,38 @@
 #pragma once
-// Device-side helpers shared by the hand-written kernels.
-#include <cstdint>
-
+// Device-side helpers shared by the hand-written kernels, and the one way they are launched.
 #include "kernels/cuda/check.h"
+
+#include <cstdint>
+#include <source_location>
+#include <utility>
+#if defined(SGAN_CUDA_EMULATION)
+#include "kernels/cuda/emulation.h"
+#endif
 
 namespace sgan::cuda {
 
 constexpr int warp_size = 32;
+
+// Where and how a kernel runs. `where` is the launch's own line (a default member initializer's
+// source_location is that of the aggregate initialization), named if the launch fails.
+struct LaunchConfig {
+  dim3 grid;
+  dim3 block;
+  cudaStream_t stream = nullptr;
+  std::source_location where = std::source_location::current();
+};
+
+// kernel<<<grid, block, 0, stream>>>(args...), its error checked at once. In the emulated tests
+// (kernels/cuda/emulation.h) the kernel runs on the CPU instead, thread by thread.
+template <class... Params, class... Args>
+void launch(const LaunchConfig& config, void (*kernel)(Params...), Args&&... args) {
+#if defined(SGAN_CUDA_EMULATION)
+  emulation::launch(config.grid, config.block, kernel, std::forward<Args>(args)...);
+#else
+  kernel<<<config.grid, config.block, 0, config.stream>>>(std::forward<Args>(args)...);
+  check_cuda(cudaGetLastError(), "kernel launch", config.where.file_name(), config.where.line());
+#endif
+}
 
 inline unsigned int ceil_div(std::int64_t a, std::int64_t b) {
   return static_cast<unsigned int>((a + b - 1) / b);
@@ -22,8 +48,7 @@ inline unsigned int elementwise_blocks(std::int64_t n, int threads) {
 
 // Sum over the 32 lanes of a warp by butterfly shuffles; every lane gets the total. The order of
 // additions is fixed, so the result is deterministic.
-template <typename T>
-__device__ inline T warp_sum(T value) {
+template <typename T> __device__ inline T warp_sum(T value) {
   for (int offset = warp_size / 2; offset > 0; offset /= 2)
     value += __shfl_xor_sync(0xffffffffu, value, offset);
   return value;
@@ -31,12 +56,11 @@ __device__ inline T warp_sum(T value) {
 
 // Sum over all threads of a block (blockDim.x a multiple of 32, at most 1024) in a fixed order;
 // every thread gets the total. `scratch` holds 32 values in shared memory.
-template <typename T>
-__device__ inline T block_sum(T value, T* scratch) {
+template <typename T> __device__ inline T block_sum(T value, T* scratch) {
   const int lane = threadIdx.x % warp_size;
   const int warp = threadIdx.x / warp_size;
   value = warp_sum(value);
-  __syncthreads();  // scratch may still be read by a previous call
+  __syncthreads(); // scratch may still be read by a previous call
   if (lane == 0) scratch[warp] = value;
   __syncthreads();
   const int warps = blockDim.x / warp_size;
@@ -44,4 +68,4 @@ __device__ inline T block_sum(T value, T* scratch) {
   return warp_sum(value);
 }
 
-}  // namespace sgan::cuda
+} // namespace sgan::cuda

@@ -99,15 +99,14 @@ void launch_conv_gemm(const Problem& problem, std::int64_t max_rows, int channel
   require(phases <= max_grid_yz, "stride too large (stride^2 must be at most 65535)");
   const dim3 grid(static_cast<unsigned int>(row_blocks), static_cast<unsigned int>(channel_blocks),
                   static_cast<unsigned int>(phases));
-  conv::conv_gemm_kernel<GemmTile, Problem>
-      <<<grid, GemmTile::threads, 0, stream>>>(problem, bias, epilogue, out);
-  CUDA_CHECK_LAUNCH();
+  launch({grid, GemmTile::threads, stream}, conv::conv_gemm_kernel<GemmTile, Problem>, problem,
+         bias, epilogue, out);
 }
 
 template <class Problem>
 void run_conv_gemm(const Problem& problem, std::int64_t max_rows, int channels, int phases,
                    const float* bias, const Activation& epilogue, float* out, cudaStream_t stream) {
-  if (max_rows == 0 || channels == 0) return;  // an empty batch: nothing to write
+  if (max_rows == 0 || channels == 0) return; // an empty batch: nothing to write
   if (channels > 32)
     launch_conv_gemm<WideChannelsTile>(problem, max_rows, channels, phases, bias, epilogue, out,
                                        stream);
@@ -134,20 +133,17 @@ void launch_weight_grad(const conv::WeightGradProblem& p, float* dw, cudaStream_
   const dim3 grid(static_cast<unsigned int>(col_blocks), static_cast<unsigned int>(row_blocks),
                   static_cast<unsigned int>(splits));
   if (splits == 1) {
-    conv::weight_grad_kernel<GemmTile>
-        <<<grid, GemmTile::threads, 0, stream>>>(p, k_per_split, dw, nullptr);
-    CUDA_CHECK_LAUNCH();
+    launch({grid, GemmTile::threads, stream}, conv::weight_grad_kernel<GemmTile>, p, k_per_split,
+           dw, nullptr);
     return;
   }
   // Each split writes its own slice of the workspace; sum_partials_kernel adds them in split order.
   const std::int64_t size = std::int64_t(p.rows) * p.cols;
   const StreamScratch partials(static_cast<std::size_t>(splits * size), stream);
-  conv::weight_grad_kernel<GemmTile>
-      <<<grid, GemmTile::threads, 0, stream>>>(p, k_per_split, dw, partials.get());
-  CUDA_CHECK_LAUNCH();
-  sum_partials_kernel<<<elementwise_blocks(size, reduction_threads), reduction_threads, 0,
-                        stream>>>(size, splits, partials.get(), dw);
-  CUDA_CHECK_LAUNCH();
+  launch({grid, GemmTile::threads, stream}, conv::weight_grad_kernel<GemmTile>, p, k_per_split, dw,
+         partials.get());
+  launch({elementwise_blocks(size, reduction_threads), reduction_threads, stream},
+         sum_partials_kernel, size, splits, partials.get(), dw);
 }
 
 conv::ForwardProblem forward_problem(const Conv2dShape& s, const float* x, const float* w) {
@@ -241,7 +237,7 @@ void conv2d_backward_data(const Conv2dShape& s, const float* dy, const float* w,
 
 void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw,
                             cudaStream_t stream) {
-  if (s.n == 0) return;  // an empty batch adds nothing (and would leave the split size zero)
+  if (s.n == 0) return; // an empty batch adds nothing (and would leave the split size zero)
   const conv::WeightGradProblem p = weight_grad_problem(s, x, dy);
   if (s.c_out > 32)
     launch_weight_grad<WeightTile>(p, dw, stream);
@@ -256,9 +252,8 @@ void channel_sum_accumulate(int images, int channels, std::int64_t pixels, const
   const std::int64_t per_channel = images * pixels;
   require(per_channel <= std::int64_t(2147483647), "more than 2^31 - 1 values per channel");
   if (channels == 0 || per_channel == 0) return;
-  channel_sum_kernel<<<static_cast<unsigned int>(channels), reduction_threads, 0, stream>>>(
-      channels, static_cast<int>(per_channel), FastDivmod(static_cast<int>(pixels)), dy, db);
-  CUDA_CHECK_LAUNCH();
+  launch({static_cast<unsigned int>(channels), reduction_threads, stream}, channel_sum_kernel,
+         channels, static_cast<int>(per_channel), FastDivmod(static_cast<int>(pixels)), dy, db);
 }
 
 void conv2d_backward_bias(const Conv2dShape& s, const float* dy, float* db, cudaStream_t stream) {

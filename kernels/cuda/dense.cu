@@ -77,9 +77,8 @@ void dense_forward(const DenseShape& s, const float* x, const float* w, const fl
   sgemm(handle, CUBLAS_OP_T, CUBLAS_OP_N, s.out, s.n, s.in, w, s.in, x, s.in, 0.0f, y, s.out);
   if (!b && epilogue.kind == ActivationKind::identity) return;
   const std::size_t size = s.y_size();
-  bias_activation_kernel<<<elementwise_blocks(size, threads_per_block), threads_per_block, 0,
-                           stream_of(handle)>>>(size, s.out, b, epilogue, y);
-  CUDA_CHECK_LAUNCH();
+  launch({elementwise_blocks(size, threads_per_block), threads_per_block, stream_of(handle)},
+         bias_activation_kernel, size, s.out, b, epilogue, y);
 }
 
 void dense_backward_data(const DenseShape& s, const float* dy, const float* w, float* dx,
@@ -100,9 +99,8 @@ void dense_backward_bias(const DenseShape& s, const float* dy, float* db, cublas
   check_shape(s);
   if (s.n == 0) return;
   const dim3 block(bias_columns, bias_row_phases);
-  bias_gradient_kernel<<<ceil_div(s.out, bias_columns), block, 0, stream_of(handle)>>>(s.n, s.out,
-                                                                                       dy, db);
-  CUDA_CHECK_LAUNCH();
+  launch({ceil_div(s.out, bias_columns), block, stream_of(handle)}, bias_gradient_kernel, s.n,
+         s.out, dy, db);
 }
 
 } // namespace sgan::cuda

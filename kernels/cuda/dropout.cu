@@ -51,9 +51,8 @@ void apply_dropout_mask(std::size_t n, float keep_prob, const PhiloxStream& s,
                         cudaStream_t stream) {
   check_dropout_keep_prob(keep_prob);
   if (n == 0) return;
-  dropout_mask_kernel<<<philox_grid(n), threads_per_block, 0, stream>>>(n, keep_prob, s, counter,
-                                                                        in, out);
-  CUDA_CHECK_LAUNCH();
+  launch({philox_grid(n), threads_per_block, stream}, dropout_mask_kernel, n, keep_prob, s, counter,
+         in, out);
 }
 
 } // namespace
@@ -73,9 +72,8 @@ void gaussian_noise_forward(std::size_t n, float sigma, const PhiloxStream& s,
                             const std::uint64_t* counter, const float* x, float* y,
                             cudaStream_t stream) {
   if (n == 0) return;
-  gaussian_noise_kernel<<<philox_grid(n), threads_per_block, 0, stream>>>(n, sigma, s, counter, x,
-                                                                          y);
-  CUDA_CHECK_LAUNCH();
+  launch({philox_grid(n), threads_per_block, stream}, gaussian_noise_kernel, n, sigma, s, counter,
+         x, y);
 }
 
 } // namespace sgan::cuda

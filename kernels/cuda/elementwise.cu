@@ -47,23 +47,20 @@ __global__ void gather_rows_kernel(std::size_t row_size, const T* __restrict__ s
 
 void fill(std::size_t n, float value, float* x, cudaStream_t stream) {
   if (n == 0) return;
-  fill_kernel<<<elementwise_blocks(std::int64_t(n), threads_per_block), threads_per_block, 0,
-                stream>>>(n, value, x);
-  CUDA_CHECK_LAUNCH();
+  launch({elementwise_blocks(std::int64_t(n), threads_per_block), threads_per_block, stream},
+         fill_kernel, n, value, x);
 }
 
 void scale(std::size_t n, float alpha, float* x, cudaStream_t stream) {
   if (n == 0) return;
-  scale_kernel<<<elementwise_blocks(std::int64_t(n), threads_per_block), threads_per_block, 0,
-                 stream>>>(n, alpha, x);
-  CUDA_CHECK_LAUNCH();
+  launch({elementwise_blocks(std::int64_t(n), threads_per_block), threads_per_block, stream},
+         scale_kernel, n, alpha, x);
 }
 
 void axpy(std::size_t n, float alpha, const float* x, float* y, cudaStream_t stream) {
   if (n == 0) return;
-  axpy_kernel<<<elementwise_blocks(std::int64_t(n), threads_per_block), threads_per_block, 0,
-                stream>>>(n, alpha, x, y);
-  CUDA_CHECK_LAUNCH();
+  launch({elementwise_blocks(std::int64_t(n), threads_per_block), threads_per_block, stream},
+         axpy_kernel, n, alpha, x, y);
 }
 
 template <typename T>
@@ -76,8 +73,7 @@ void gather_rows(int rows, std::size_t row_size, const T* src, const std::int32_
                           : threads_per_block;
   const std::size_t chunks = (row_size + threads - 1) / threads;
   const dim3 grid(unsigned(rows), unsigned(chunks < max_row_chunks ? chunks : max_row_chunks));
-  gather_rows_kernel<T><<<grid, threads, 0, stream>>>(row_size, src, index, dst);
-  CUDA_CHECK_LAUNCH();
+  launch({grid, threads, stream}, gather_rows_kernel<T>, row_size, src, index, dst);
 }
 
 template void gather_rows<float>(int, std::size_t, const float*, const std::int32_t*, float*,

@@ -84,24 +84,22 @@ void adam_update(const AdamHyper& hyper, std::size_t n, const AdamStepScalars* s
   if (n == 0) return;
   const bool vectorised = aligned16(params) && aligned16(grads) && aligned16(m) && aligned16(v);
   const std::size_t work_items = vectorised ? (n + 3) / 4 : n;
-  adam_kernel<<<elementwise_blocks(std::int64_t(work_items), threads_per_block), threads_per_block,
-                0, stream>>>(hyper, scalars, n, vectorised, params, grads, m, v);
-  CUDA_CHECK_LAUNCH();
+  launch(
+      {elementwise_blocks(std::int64_t(work_items), threads_per_block), threads_per_block, stream},
+      adam_kernel, hyper, scalars, n, vectorised, params, grads, m, v);
 }
 
 void sgd_update(const SgdHyper& hyper, std::size_t n, const float* lr, float* params,
                 const float* grads, float* velocity, cudaStream_t stream) {
   if (n == 0) return;
-  sgd_kernel<<<elementwise_blocks(std::int64_t(n), threads_per_block), threads_per_block, 0,
-               stream>>>(hyper, n, lr, params, grads, velocity);
-  CUDA_CHECK_LAUNCH();
+  launch({elementwise_blocks(std::int64_t(n), threads_per_block), threads_per_block, stream},
+         sgd_kernel, hyper, n, lr, params, grads, velocity);
 }
 
 void ema_update(std::size_t n, float rate, const float* params, float* ema, cudaStream_t stream) {
   if (n == 0) return;
-  ema_kernel<<<elementwise_blocks(std::int64_t(n), threads_per_block), threads_per_block, 0,
-               stream>>>(n, rate, params, ema);
-  CUDA_CHECK_LAUNCH();
+  launch({elementwise_blocks(std::int64_t(n), threads_per_block), threads_per_block, stream},
+         ema_kernel, n, rate, params, ema);
 }
 
 } // namespace sgan::cuda

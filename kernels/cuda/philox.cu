@@ -50,17 +50,15 @@ unsigned int philox_grid(std::size_t n) {
 void philox_uniform(std::size_t n, const PhiloxStream& s, const std::uint64_t* counter, float lo,
                     float hi, float* out, cudaStream_t stream) {
   if (n == 0) return;
-  philox_uniform_kernel<<<philox_grid(n), threads_per_block, 0, stream>>>(n, s, counter, lo, hi,
-                                                                          out);
-  CUDA_CHECK_LAUNCH();
+  launch({philox_grid(n), threads_per_block, stream}, philox_uniform_kernel, n, s, counter, lo, hi,
+         out);
 }
 
 void philox_normal(std::size_t n, const PhiloxStream& s, const std::uint64_t* counter, float mean,
                    float stddev, float* out, cudaStream_t stream) {
   if (n == 0) return;
-  philox_normal_kernel<<<philox_grid(n), threads_per_block, 0, stream>>>(n, s, counter, mean,
-                                                                         stddev, out);
-  CUDA_CHECK_LAUNCH();
+  launch({philox_grid(n), threads_per_block, stream}, philox_normal_kernel, n, s, counter, mean,
+         stddev, out);
 }
 
 } // namespace sgan::cuda

@@ -47,11 +47,9 @@ template <typename T> void two_stage_sum(std::size_t n, const T* x, T* out, cuda
   const std::size_t blocks_needed = (n + partial_threads - 1) / partial_threads;
   const int blocks = int(blocks_needed < max_partial_blocks ? blocks_needed : max_partial_blocks);
   if (blocks > 0) {
-    partial_sums_kernel<T><<<blocks, partial_threads, 0, stream>>>(n, x);
-    CUDA_CHECK_LAUNCH();
+    launch({blocks, partial_threads, stream}, partial_sums_kernel<T>, n, x);
   }
-  final_sum_kernel<T><<<1, max_partial_blocks, 0, stream>>>(blocks, out);
-  CUDA_CHECK_LAUNCH();
+  launch({1, max_partial_blocks, stream}, final_sum_kernel<T>, blocks, out);
 }
 
 // A block covers column_tile adjacent columns (coalesced reads along a row) and row_slices
@@ -88,9 +86,8 @@ void count(std::size_t n, const std::int32_t* flags, std::int32_t* out, cudaStre
 
 void column_mean(int rows, int cols, const float* x, float* out, cudaStream_t stream) {
   if (cols <= 0) return;
-  column_mean_kernel<<<ceil_div(cols, column_tile), dim3(column_tile, row_slices), 0, stream>>>(
-      rows, cols, x, out);
-  CUDA_CHECK_LAUNCH();
+  launch({ceil_div(cols, column_tile), dim3(column_tile, row_slices), stream}, column_mean_kernel,
+         rows, cols, x, out);
 }
 
 } // namespace sgan::cuda

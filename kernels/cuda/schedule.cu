@@ -13,17 +13,15 @@ __global__ void advance_optimizer_step_kernel(AdamHyper hyper, LrSchedule schedu
 
 __global__ void advance_counter_kernel(std::uint64_t* counter) { ++*counter; }
 
-}  // namespace
+} // namespace
 
 void advance_optimizer_step(const AdamHyper& hyper, const LrSchedule& schedule, std::int64_t* step,
                             AdamStepScalars* scalars, cudaStream_t stream) {
-  advance_optimizer_step_kernel<<<1, 1, 0, stream>>>(hyper, schedule, step, scalars);
-  CUDA_CHECK_LAUNCH();
+  launch({1, 1, stream}, advance_optimizer_step_kernel, hyper, schedule, step, scalars);
 }
 
 void advance_counter(std::uint64_t* counter, cudaStream_t stream) {
-  advance_counter_kernel<<<1, 1, 0, stream>>>(counter);
-  CUDA_CHECK_LAUNCH();
+  launch({1, 1, stream}, advance_counter_kernel, counter);
 }
 
-}  // namespace sgan::cuda
+} // namespace sgan::cuda

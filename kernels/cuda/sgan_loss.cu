@@ -151,9 +151,8 @@ void sgan_softmax_xent_forward_backward(const SganLossShape& s, const float* log
                                         std::int32_t* correct, cudaStream_t stream) {
   if (s.classes < 1) throw std::invalid_argument("the SGAN loss needs at least one real class");
   if (s.rows <= 0) return;
-  sgan_softmax_xent_kernel<<<ceil_div(s.rows, rows_per_block), threads_per_block, 0, stream>>>(
-      s, logits, kind, label, weight, row_loss, dlogits, correct);
-  CUDA_CHECK_LAUNCH();
+  launch({ceil_div(s.rows, rows_per_block), threads_per_block, stream}, sgan_softmax_xent_kernel, s,
+         logits, kind, label, weight, row_loss, dlogits, correct);
 }
 
 void feature_matching_forward_backward(const FeatureMatchingShape& s, const float* real,
@@ -162,8 +161,8 @@ void feature_matching_forward_backward(const FeatureMatchingShape& s, const floa
   if (s.real_rows < 1 || s.fake_rows < 1 || s.features < 1)
     throw std::invalid_argument("feature matching needs at least one real row, one fake row and "
                                 "one feature");
-  feature_matching_kernel<<<1, feature_matching_threads, 0, stream>>>(s, real, fake, loss, d_fake);
-  CUDA_CHECK_LAUNCH();
+  launch({1, feature_matching_threads, stream}, feature_matching_kernel, s, real, fake, loss,
+         d_fake);
 }
 
 } // namespace sgan::cuda

@@ -54,18 +54,16 @@ __global__ void weight_norm_backward_kernel(int rows, int cols, const float* __r
 void weight_norm_forward(const WeightNormShape& s, const float* v, const float* g, float* w,
                          float* norm, cudaStream_t stream) {
   if (s.rows <= 0 || s.cols <= 0) return;
-  weight_norm_forward_kernel<<<ceil_div(s.rows, rows_per_block), threads_per_block, 0, stream>>>(
-      s.rows, s.cols, v, g, w, norm);
-  CUDA_CHECK_LAUNCH();
+  launch({ceil_div(s.rows, rows_per_block), threads_per_block, stream}, weight_norm_forward_kernel,
+         s.rows, s.cols, v, g, w, norm);
 }
 
 void weight_norm_backward(const WeightNormShape& s, const float* v, const float* g,
                           const float* norm, const float* dw, float* dv, float* dg,
                           cudaStream_t stream) {
   if (s.rows <= 0 || s.cols <= 0) return;
-  weight_norm_backward_kernel<<<ceil_div(s.rows, rows_per_block), threads_per_block, 0, stream>>>(
-      s.rows, s.cols, v, g, norm, dw, dv, dg);
-  CUDA_CHECK_LAUNCH();
+  launch({ceil_div(s.rows, rows_per_block), threads_per_block, stream}, weight_norm_backward_kernel,
+         s.rows, s.cols, v, g, norm, dw, dv, dg);
 }
 
 } // namespace sgan::cuda

@@ -37,9 +37,7 @@
 
 namespace sgan::test {
 
-template <class Shape> struct ConvCase {
-  Shape shape;
-};
+template <class Shape> struct ConvCase { Shape shape; };
 
 template <class Shape> void PrintTo(const ConvCase<Shape>& c, std::ostream* os) {
   const Shape& s = c.shape;
@@ -210,8 +208,8 @@ private:
 };
 
 inline const Activation conv_check_epilogues[] = {
-    Activation::identity(),  Activation::relu(),    Activation::leaky_relu(0.2f),
-    Activation::tanh(),      Activation::sigmoid(), Activation::softplus()};
+    Activation::identity(), Activation::relu(),    Activation::leaky_relu(0.2f),
+    Activation::tanh(),     Activation::sigmoid(), Activation::softplus()};
 
 // The CPU reference in double is recomputed for these images only (all of a small batch; else the
 // first, a middle and the last), which keeps the big SGAN batches fast while still checking the
@@ -286,8 +284,8 @@ protected:
         Op::reference_forward(part, x_part.data(), w_d.data(), with_bias ? b_d.data() : nullptr,
                               expected.data(), a);
         EXPECT_EQ(non_finite(y), 0u) << activation_name(a.kind);
-        EXPECT_TRUE(matches(expected, images_of(y, s.y_size() / s.n, images),
-                            double(s.c_in) * s.kh * s.kw))
+        EXPECT_TRUE(
+            matches(expected, images_of(y, s.y_size() / s.n, images), double(s.c_in) * s.kh * s.kw))
             << activation_name(a.kind) << (with_bias ? " with bias" : " without bias");
       }
     }
@@ -310,8 +308,8 @@ protected:
     std::vector<double> expected(part.x_size());
     Op::reference_backward_data(part, dy_part.data(), w_d.data(), expected.data());
     EXPECT_EQ(non_finite(dx), 0u);
-    EXPECT_TRUE(matches(expected, images_of(dx, s.x_size() / s.n, images),
-                        double(s.c_out) * s.kh * s.kw));
+    EXPECT_TRUE(
+        matches(expected, images_of(dx, s.x_size() / s.n, images), double(s.c_out) * s.kh * s.kw));
   }
 
   // dy is zero outside the checked images, so the reference over those images alone is the whole
@@ -375,9 +373,9 @@ protected:
 // The checks as tests of Fixture (a test::ConvCheckTest<Subject>); each file instantiates them on
 // its cases, e.g. INSTANTIATE_TEST_SUITE_P(SganLayers, Fixture,
 // ::testing::ValuesIn(Fixture::Op::sgan_layers())).
-#define SGAN_CONV_CHECK_TESTS(Fixture)                                                          \
-  TEST_P(Fixture, ForwardMatchesCpuForEveryEpilogue) { check_forward(); }                      \
-  TEST_P(Fixture, BackwardDataMatchesCpu) { check_backward_data(); }                           \
-  TEST_P(Fixture, BackwardWeightAccumulatesCpuGradient) { check_backward_weight(); }           \
-  TEST_P(Fixture, BackwardWeightIsDeterministic) { check_backward_weight_is_deterministic(); } \
+#define SGAN_CONV_CHECK_TESTS(Fixture)                                                             \
+  TEST_P(Fixture, ForwardMatchesCpuForEveryEpilogue) { check_forward(); }                          \
+  TEST_P(Fixture, BackwardDataMatchesCpu) { check_backward_data(); }                               \
+  TEST_P(Fixture, BackwardWeightAccumulatesCpuGradient) { check_backward_weight(); }               \
+  TEST_P(Fixture, BackwardWeightIsDeterministic) { check_backward_weight_is_deterministic(); }     \
   TEST_P(Fixture, BackwardBiasAccumulatesCpuGradient) { check_backward_bias(); }

@@ -107,7 +107,6 @@ TEST(Conv2dCpuTest, ForwardAppliesEachEpilogueAfterTheBias) {
   }
 }
 
-
 struct GradientCase {
   int n, c_in, h_in, w_in, c_out, kh, kw, stride;
   Padding padding;

@@ -66,14 +66,18 @@ struct ConvTranspose2dCpuFloat {
 using Conv2dCpuFloatTest = test::ConvCheckTest<Conv2dCpuFloat>;
 SGAN_CONV_CHECK_TESTS(Conv2dCpuFloatTest)
 INSTANTIATE_TEST_SUITE_P(SganLayersAtBatch2, Conv2dCpuFloatTest,
-                         ::testing::ValuesIn(test::at_batch(Conv2dCpuFloatTest::Op::sgan_layers(), 2)));
-INSTANTIATE_TEST_SUITE_P(AwkwardShapes, Conv2dCpuFloatTest, ::testing::ValuesIn(Conv2dCpuFloatTest::Op::awkward_shapes()));
+                         ::testing::ValuesIn(test::at_batch(Conv2dCpuFloatTest::Op::sgan_layers(),
+                                                            2)));
+INSTANTIATE_TEST_SUITE_P(AwkwardShapes, Conv2dCpuFloatTest,
+                         ::testing::ValuesIn(Conv2dCpuFloatTest::Op::awkward_shapes()));
 
 using ConvTranspose2dCpuFloatTest = test::ConvCheckTest<ConvTranspose2dCpuFloat>;
 SGAN_CONV_CHECK_TESTS(ConvTranspose2dCpuFloatTest)
-INSTANTIATE_TEST_SUITE_P(SganLayersAtBatch2, ConvTranspose2dCpuFloatTest,
-                         ::testing::ValuesIn(test::at_batch(ConvTranspose2dCpuFloatTest::Op::sgan_layers(), 2)));
-INSTANTIATE_TEST_SUITE_P(AwkwardShapes, ConvTranspose2dCpuFloatTest, ::testing::ValuesIn(ConvTranspose2dCpuFloatTest::Op::awkward_shapes()));
+INSTANTIATE_TEST_SUITE_P(
+    SganLayersAtBatch2, ConvTranspose2dCpuFloatTest,
+    ::testing::ValuesIn(test::at_batch(ConvTranspose2dCpuFloatTest::Op::sgan_layers(), 2)));
+INSTANTIATE_TEST_SUITE_P(AwkwardShapes, ConvTranspose2dCpuFloatTest,
+                         ::testing::ValuesIn(ConvTranspose2dCpuFloatTest::Op::awkward_shapes()));
 
 } // namespace
 } // namespace sgan

@@ -36,8 +36,10 @@ struct Conv2dCuda {
 
 using Conv2dCudaTest = test::ConvCheckTest<Conv2dCuda>;
 SGAN_CONV_CHECK_TESTS(Conv2dCudaTest)
-INSTANTIATE_TEST_SUITE_P(SganLayers, Conv2dCudaTest, ::testing::ValuesIn(Conv2dCudaTest::Op::sgan_layers()));
-INSTANTIATE_TEST_SUITE_P(AwkwardShapes, Conv2dCudaTest, ::testing::ValuesIn(Conv2dCudaTest::Op::awkward_shapes()));
+INSTANTIATE_TEST_SUITE_P(SganLayers, Conv2dCudaTest,
+                         ::testing::ValuesIn(Conv2dCudaTest::Op::sgan_layers()));
+INSTANTIATE_TEST_SUITE_P(AwkwardShapes, Conv2dCudaTest,
+                         ::testing::ValuesIn(Conv2dCudaTest::Op::awkward_shapes()));
 
 } // namespace
 } // namespace sgan

@@ -35,8 +35,10 @@ struct ConvTranspose2dCuda {
 
 using ConvTranspose2dCudaTest = test::ConvCheckTest<ConvTranspose2dCuda>;
 SGAN_CONV_CHECK_TESTS(ConvTranspose2dCudaTest)
-INSTANTIATE_TEST_SUITE_P(SganLayers, ConvTranspose2dCudaTest, ::testing::ValuesIn(ConvTranspose2dCudaTest::Op::sgan_layers()));
-INSTANTIATE_TEST_SUITE_P(AwkwardShapes, ConvTranspose2dCudaTest, ::testing::ValuesIn(ConvTranspose2dCudaTest::Op::awkward_shapes()));
+INSTANTIATE_TEST_SUITE_P(SganLayers, ConvTranspose2dCudaTest,
+                         ::testing::ValuesIn(ConvTranspose2dCudaTest::Op::sgan_layers()));
+INSTANTIATE_TEST_SUITE_P(AwkwardShapes, ConvTranspose2dCudaTest,
+                         ::testing::ValuesIn(ConvTranspose2dCudaTest::Op::awkward_shapes()));
 
 } // namespace
 } // namespace sgan

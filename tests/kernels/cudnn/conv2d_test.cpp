@@ -23,8 +23,8 @@ struct Conv2dCudnn {
                       const float* b, float* y, const Activation& a) {
     cudnn::conv2d_forward(s, x, w, b, y, a, handle);
   }
-  static void backward_data(Context& handle, const Conv2dShape& s, const float* dy,
-                            const float* w, float* dx) {
+  static void backward_data(Context& handle, const Conv2dShape& s, const float* dy, const float* w,
+                            float* dx) {
     cudnn::conv2d_backward_data(s, dy, w, dx, handle);
   }
   // The twin prefers cuDNN's deterministic algorithms, so it passes the determinism check too.
@@ -39,8 +39,10 @@ struct Conv2dCudnn {
 
 using Conv2dCudnnTest = test::ConvCheckTest<Conv2dCudnn>;
 SGAN_CONV_CHECK_TESTS(Conv2dCudnnTest)
-INSTANTIATE_TEST_SUITE_P(SganLayers, Conv2dCudnnTest, ::testing::ValuesIn(Conv2dCudnnTest::Op::sgan_layers()));
-INSTANTIATE_TEST_SUITE_P(AwkwardShapes, Conv2dCudnnTest, ::testing::ValuesIn(Conv2dCudnnTest::Op::awkward_shapes()));
+INSTANTIATE_TEST_SUITE_P(SganLayers, Conv2dCudnnTest,
+                         ::testing::ValuesIn(Conv2dCudnnTest::Op::sgan_layers()));
+INSTANTIATE_TEST_SUITE_P(AwkwardShapes, Conv2dCudnnTest,
+                         ::testing::ValuesIn(Conv2dCudnnTest::Op::awkward_shapes()));
 
 } // namespace
 } // namespace sgan

@@ -38,8 +38,10 @@ struct ConvTranspose2dCudnn {
 
 using ConvTranspose2dCudnnTest = test::ConvCheckTest<ConvTranspose2dCudnn>;
 SGAN_CONV_CHECK_TESTS(ConvTranspose2dCudnnTest)
-INSTANTIATE_TEST_SUITE_P(SganLayers, ConvTranspose2dCudnnTest, ::testing::ValuesIn(ConvTranspose2dCudnnTest::Op::sgan_layers()));
-INSTANTIATE_TEST_SUITE_P(AwkwardShapes, ConvTranspose2dCudnnTest, ::testing::ValuesIn(ConvTranspose2dCudnnTest::Op::awkward_shapes()));
+INSTANTIATE_TEST_SUITE_P(SganLayers, ConvTranspose2dCudnnTest,
+                         ::testing::ValuesIn(ConvTranspose2dCudnnTest::Op::sgan_layers()));
+INSTANTIATE_TEST_SUITE_P(AwkwardShapes, ConvTranspose2dCudnnTest,
+                         ::testing::ValuesIn(ConvTranspose2dCudnnTest::Op::awkward_shapes()));
 
 } // namespace
 } // namespace sgan

@@ -1,0 +1,111 @@
+#pragma once
+// CUDA kernels run on the CPU, thread by thread, so that their indexing, tiling, barriers and
+// shuffles are checked against the CPU reference on a machine without a GPU (tests/kernels/
+// emulated/). Only for tests: a .cu file compiled as C++ with SGAN_CUDA_EMULATION defined (through
+// a .cpp that includes it) gets, from kernels/cuda/common.cuh, this file in place of the device:
+//
+// * every GPU thread of a block is a fiber (POSIX ucontext) on the calling thread; a block's
+//   fibers run one at a time, each until it reaches __syncthreads(), a warp shuffle or its end;
+//   a barrier opens when every thread of the block (of the warp, for a shuffle) that has not
+//   returned has reached it, as on the GPU, where returned threads no longer count. Threads that
+//   wait at barriers that can never open (a __syncthreads() some threads skip) stop the launch
+//   with an error instead of hanging;
+// * the blocks of a grid run one after another, so a __shared__ array is one static array per
+//   kernel instantiation, which the running block owns;
+// * "device" memory is host memory: cudaMallocAsync/cudaFreeAsync allocate on the heap and the
+//   kernels read and write the host pointers they are given.
+//
+// What it does not model: timing, the memory model between blocks (blocks never run at once),
+// warp-synchronous code without __shfl_*_sync, and anything beyond what this header defines
+// (another intrinsic is a compile error, not a silent difference).
+#if !defined(SGAN_CUDA_EMULATION)
+#error "kernels/cuda/emulation.h is for the emulated tests only (SGAN_CUDA_EMULATION)"
+#endif
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <cuda_runtime_api.h> // dim3, uint3, cudaStream_t, cudaError_t: types only
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+// What nvcc's qualifiers mean here. The CUDA headers define them as GNU attributes g++ ignores
+// with a warning; they are redefined after those headers.
+#undef __global__
+#undef __device__
+#undef __host__
+#undef __forceinline__
+#undef __launch_bounds__
+#undef __shared__
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __launch_bounds__(...)
+#define __shared__ static
+
+// The built-in variables of the fiber that runs now: the scheduler sets them before it resumes one.
+inline uint3 threadIdx{0, 0, 0};
+inline uint3 blockIdx{0, 0, 0};
+inline dim3 blockDim{1, 1, 1};
+inline dim3 gridDim{1, 1, 1};
+
+namespace sgan::emulation {
+
+void block_barrier();
+void warp_barrier();
+void* warp_exchange_slot(int lane); // 8 bytes per lane of the running fiber's warp
+int running_lane();
+
+// Runs `body` once per thread of each block of `grid` as described above.
+void run_grid(dim3 grid, dim3 block, const std::function<void()>& body);
+
+cudaError_t malloc_async(void** pointer, std::size_t bytes, cudaStream_t stream);
+cudaError_t free_async(void* pointer, cudaStream_t stream);
+
+// kernel<<<grid, block>>>(args...): the arguments converted to the kernel's parameter types once,
+// as a launch copies them, and every thread called with those values.
+template <class... Params, class... Args>
+void launch(dim3 grid, dim3 block, void (*kernel)(Params...), Args&&... args) {
+  const std::tuple<std::decay_t<Params>...> params(std::forward<Args>(args)...);
+  run_grid(grid, block, [&] { std::apply(kernel, params); });
+}
+
+} // namespace sgan::emulation
+
+#define cudaMallocAsync(...) ::sgan::emulation::malloc_async(__VA_ARGS__)
+#define cudaFreeAsync(...) ::sgan::emulation::free_async(__VA_ARGS__)
+
+inline void __syncthreads() { ::sgan::emulation::block_barrier(); }
+
+template <typename T> inline T __ldg(const T* p) { return *p; }
+
+inline unsigned int __umulhi(unsigned int a, unsigned int b) {
+  return static_cast<unsigned int>((static_cast<std::uint64_t>(a) * b) >> 32);
+}
+
+using std::max;
+using std::min;
+
+// value of lane (this lane ^ lane_mask) of the warp; every lane of the warp takes part.
+template <typename T> T __shfl_xor_sync(unsigned int mask, T value, int lane_mask) {
+  static_assert(sizeof(T) <= 8 && std::is_trivially_copyable_v<T>, "8-byte values at most");
+  if (mask != 0xffffffffu)
+    throw std::logic_error("emulated __shfl_xor_sync: only the full-warp mask is modelled");
+  const int lane = ::sgan::emulation::running_lane();
+  std::memcpy(::sgan::emulation::warp_exchange_slot(lane), &value, sizeof(T));
+  ::sgan::emulation::warp_barrier(); // every lane has written
+  T result;
+  std::memcpy(&result, ::sgan::emulation::warp_exchange_slot(lane ^ lane_mask), sizeof(T));
+  ::sgan::emulation::warp_barrier(); // every lane has read before any writes again
+  return result;
+}
