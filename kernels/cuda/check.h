@@ -3,6 +3,9 @@
 // call, file and line. Kernel launches go through cuda::launch (common.cuh), which checks them.
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
+#if defined(SGAN_CUDA_EMULATION)
+#include "kernels/cuda/emulation.h" // the tests that run kernels on the CPU
+#endif
 
 #include <stdexcept>
 #include <string>

@@ -5,9 +5,6 @@
 #include <cstdint>
 #include <source_location>
 #include <utility>
-#if defined(SGAN_CUDA_EMULATION)
-#include "kernels/cuda/emulation.h"
-#endif
 
 namespace sgan::cuda {
 

@@ -2,9 +2,9 @@
 // CUDA kernels run on the CPU, thread by thread, so that their indexing, tiling, barriers and
 // shuffles are checked against the CPU reference on a machine without a GPU (tests/kernels/
 // emulated/). Only for tests: a .cu file compiled as C++ with SGAN_CUDA_EMULATION defined (through
-// a .cpp that includes it) gets, from kernels/cuda/common.cuh, this file in place of the device:
+// a .cpp that includes it) gets, through kernels/cuda/check.h, this file in place of the device:
 //
-// * every GPU thread of a block is a fiber (POSIX ucontext) on the calling thread; a block's
+// * every GPU thread of a block is a fiber (its own stack) on the calling thread; a block's
 //   fibers run one at a time, each until it reaches __syncthreads(), a warp shuffle or its end;
 //   a barrier opens when every thread of the block (of the warp, for a shuffle) that has not
 //   returned has reached it, as on the GPU, where returned threads no longer count. Threads that
@@ -12,8 +12,9 @@
 //   with an error instead of hanging;
 // * the blocks of a grid run one after another, so a __shared__ array is one static array per
 //   kernel instantiation, which the running block owns;
-// * "device" memory is host memory: cudaMallocAsync/cudaFreeAsync allocate on the heap and the
-//   kernels read and write the host pointers they are given.
+// * "device" memory is host memory: cudaMalloc, cudaMallocAsync and their frees use the heap,
+//   cudaMemcpy and cudaMemset are memcpy and memset, and the kernels read and write the host
+//   pointers they are given (tests/support/gpu.h's DeviceBuffer works unchanged).
 //
 // What it does not model: timing, the memory model between blocks (blocks never run at once),
 // warp-synchronous code without __shfl_*_sync, and anything beyond what this header defines
@@ -71,6 +72,11 @@ void run_grid(dim3 grid, dim3 block, const std::function<void()>& body);
 
 cudaError_t malloc_async(void** pointer, std::size_t bytes, cudaStream_t stream);
 cudaError_t free_async(void* pointer, cudaStream_t stream);
+cudaError_t malloc(void** pointer, std::size_t bytes);
+cudaError_t free(void* pointer);
+cudaError_t memset(void* pointer, int value, std::size_t bytes);
+cudaError_t memcpy(void* destination, const void* source, std::size_t bytes, cudaMemcpyKind kind);
+cudaError_t device_synchronize();
 
 // kernel<<<grid, block>>>(args...): the arguments converted to the kernel's parameter types once,
 // as a launch copies them, and every thread called with those values.
@@ -82,8 +88,14 @@ void launch(dim3 grid, dim3 block, void (*kernel)(Params...), Args&&... args) {
 
 } // namespace sgan::emulation
 
+// The runtime calls our kernels' host code and the tests' DeviceBuffer make, on host memory.
 #define cudaMallocAsync(...) ::sgan::emulation::malloc_async(__VA_ARGS__)
 #define cudaFreeAsync(...) ::sgan::emulation::free_async(__VA_ARGS__)
+#define cudaMalloc(...) ::sgan::emulation::malloc(__VA_ARGS__)
+#define cudaFree(...) ::sgan::emulation::free(__VA_ARGS__)
+#define cudaMemset(...) ::sgan::emulation::memset(__VA_ARGS__)
+#define cudaMemcpy(...) ::sgan::emulation::memcpy(__VA_ARGS__)
+#define cudaDeviceSynchronize(...) ::sgan::emulation::device_synchronize(__VA_ARGS__)
 
 inline void __syncthreads() { ::sgan::emulation::block_barrier(); }
 
@@ -91,6 +103,12 @@ template <typename T> inline T __ldg(const T* p) { return *p; }
 
 inline unsigned int __umulhi(unsigned int a, unsigned int b) {
   return static_cast<unsigned int>((static_cast<std::uint64_t>(a) * b) >> 32);
+}
+
+inline float __int_as_float(int bits) {
+  float value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
 }
 
 using std::max;

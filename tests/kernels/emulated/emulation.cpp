@@ -1,10 +1,46 @@
-// The fiber scheduler behind kernels/cuda/emulation.h: a block's threads are ucontext fibers on
-// the calling thread, resumed in thread order, each running until it waits at a barrier or
-// returns; then every barrier whose live threads have all arrived opens.
+// The fiber scheduler behind kernels/cuda/emulation.h: a block's threads are fibers on the calling
+// thread, resumed in thread order, each running until it waits at a barrier or returns; then every
+// barrier whose live threads have all arrived opens.
+//
+// A switch between fibers saves the callee-saved registers and the stack pointer and loads the
+// other's (switch_stack below, x86-64 System V; the tests are built on x86-64 only): ucontext's
+// swapcontext also saves the signal mask, two system calls per switch, which made a million-thread
+// elementwise launch take seconds.
 #include "kernels/cuda/emulation.h"
 
+#include <exception>
 #include <fmt/format.h>
-#include <ucontext.h>
+
+#if !defined(__x86_64__)
+#error "the kernel emulation's fiber switch is written for x86-64"
+#endif
+
+// switch_stack(&save, load): pushes rbp, rbx, r12-r15, stores rsp in *save, takes load as rsp,
+// pops the other fiber's registers and returns into it.
+extern "C" void sgan_emulation_switch_stack(void** save, void* load);
+asm(R"(
+  .text
+  .globl sgan_emulation_switch_stack
+  .type sgan_emulation_switch_stack, @function
+sgan_emulation_switch_stack:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size sgan_emulation_switch_stack, .-sgan_emulation_switch_stack
+  .section .note.GNU-stack,"",@progbits
+)");
 
 namespace sgan::emulation {
 namespace {
@@ -17,7 +53,7 @@ constexpr unsigned int max_threads_per_block = 1024;
 enum class FiberState { runnable, at_block_barrier, at_warp_barrier, returned };
 
 struct Fiber {
-  ucontext_t context{};
+  void* stack_pointer = nullptr; // where its registers were pushed when it last stopped
   std::unique_ptr<char[]> stack; // left uninitialised: pages are touched only as the frame grows
   uint3 index{0, 0, 0};
   FiberState state = FiberState::runnable;
@@ -26,19 +62,41 @@ struct Fiber {
 struct Block {
   std::vector<Fiber> fibers;
   std::vector<std::uint64_t> exchange; // one 8-byte slot per thread, for warp shuffles
-  ucontext_t scheduler{};
+  void* scheduler_stack_pointer = nullptr;
   Fiber* running = nullptr;
   int running_thread = 0; // linear index of `running`
   const std::function<void()>* body = nullptr;
+  std::exception_ptr error; // what a thread of the block threw
 };
 
 Block* active_block = nullptr;
 
-void fiber_entry() {
+// Where a new fiber starts (by switch_stack's ret); it never returns, it switches away for good.
+[[noreturn]] void fiber_entry() {
   Block& b = *active_block;
-  (*b.body)();
+  try {
+    (*b.body)();
+  } catch (...) { // no frame above this one on the fiber's stack: the scheduler rethrows it
+    b.error = std::current_exception();
+  }
   b.running->state = FiberState::returned;
-  swapcontext(&b.running->context, &b.scheduler);
+  sgan_emulation_switch_stack(&b.running->stack_pointer, b.scheduler_stack_pointer);
+  __builtin_unreachable();
+}
+
+// A stack that switch_stack can switch into: six zero registers, then fiber_entry as the return
+// address, then one slot, so that fiber_entry starts with rsp = 8 (mod 16) as after a call.
+void* fresh_stack(char* stack) {
+  auto top = reinterpret_cast<std::uintptr_t>(stack + fiber_stack_bytes) & ~std::uintptr_t(15);
+  auto* slot = reinterpret_cast<void**>(top);
+  *--slot = nullptr;                               // the alignment slot
+  *--slot = reinterpret_cast<void*>(&fiber_entry); // ret goes here
+  for (int r = 0; r < 6; ++r) *--slot = nullptr;   // rbp, rbx, r12-r15
+  return slot;
+}
+
+void resume(Block& b, Fiber& f) {
+  sgan_emulation_switch_stack(&b.scheduler_stack_pointer, f.stack_pointer);
 }
 
 void wait_at(FiberState barrier) {
@@ -46,7 +104,7 @@ void wait_at(FiberState barrier) {
     throw std::logic_error("emulated barrier outside a kernel");
   Block& b = *active_block;
   b.running->state = barrier;
-  swapcontext(&b.running->context, &b.scheduler);
+  sgan_emulation_switch_stack(&b.running->stack_pointer, b.scheduler_stack_pointer);
 }
 
 // Opens the barriers every live thread of their scope has reached; false where none could open
@@ -87,11 +145,7 @@ bool open_barriers(Block& b) {
 void run_block(Block& b) {
   for (Fiber& f : b.fibers) {
     f.state = FiberState::runnable;
-    getcontext(&f.context);
-    f.context.uc_stack.ss_sp = f.stack.get();
-    f.context.uc_stack.ss_size = fiber_stack_bytes;
-    f.context.uc_link = nullptr;
-    makecontext(&f.context, fiber_entry, 0);
+    f.stack_pointer = fresh_stack(f.stack.get());
   }
   for (;;) {
     for (std::size_t t = 0; t < b.fibers.size(); ++t) {
@@ -100,7 +154,8 @@ void run_block(Block& b) {
       b.running = &f;
       b.running_thread = static_cast<int>(t);
       threadIdx = f.index;
-      swapcontext(&b.scheduler, &f.context);
+      resume(b, f);
+      if (b.error) std::rethrow_exception(b.error);
     }
     b.running = nullptr;
     const bool all_returned = std::all_of(b.fibers.begin(), b.fibers.end(), [](const Fiber& f) {
@@ -178,5 +233,24 @@ cudaError_t free_async(void* pointer, cudaStream_t) {
   std::free(pointer);
   return cudaSuccess;
 }
+
+cudaError_t malloc(void** pointer, std::size_t bytes) {
+  return malloc_async(pointer, bytes, nullptr);
+}
+cudaError_t free(void* pointer) { return free_async(pointer, nullptr); }
+
+cudaError_t memset(void* pointer, int value, std::size_t bytes) {
+  std::memset(pointer, value, bytes);
+  return cudaSuccess;
+}
+
+// Every kind is a host copy here; the kinds a GPU would reject are not modelled.
+cudaError_t memcpy(void* destination, const void* source, std::size_t bytes, cudaMemcpyKind) {
+  std::memcpy(destination, source, bytes);
+  return cudaSuccess;
+}
+
+// Launches finish before they return: nothing is ever pending.
+cudaError_t device_synchronize() { return cudaSuccess; }
 
 } // namespace sgan::emulation
