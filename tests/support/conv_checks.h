@@ -194,6 +194,16 @@ std::vector<ConvCase<Shape>> at_batch(const std::vector<ConvCase<Shape>>& cases,
   return out;
 }
 
+// The SGAN layers as the GPU tests run them: at the recipes' batches on a GPU, at batch 2 where the
+// kernels run emulated on the CPU, thread by thread (kernels/cuda/emulation.h).
+template <class Op> std::vector<ConvCase<typename Op::Shape>> gpu_test_sgan_layers() {
+#if defined(SGAN_CUDA_EMULATION)
+  return at_batch(Op::sgan_layers(), 2);
+#else
+  return Op::sgan_layers();
+#endif
+}
+
 // Host memory with DeviceBuffer's interface, for the CPU subjects: starts as NaN.
 class HostBuffer {
 public:

@@ -1,6 +1,7 @@
 // The CUDA conv2d against the CPU reference run in double (tests/support/conv_checks.h): forward
 // with every epilogue and each backward direction, on every SGAN conv layer and on awkward shapes
-// that fill no tile evenly. Outputs start poisoned with NaN.
+// that fill no tile evenly (emulated on the CPU, the SGAN layers at batch 2). Outputs start
+// poisoned with NaN.
 #include "kernels/conv2d.h"
 #include "tests/support/conv_checks.h"
 #include "tests/support/gpu.h"
@@ -37,7 +38,7 @@ struct Conv2dCuda {
 using Conv2dCudaTest = test::ConvCheckTest<Conv2dCuda>;
 SGAN_CONV_CHECK_TESTS(Conv2dCudaTest)
 INSTANTIATE_TEST_SUITE_P(SganLayers, Conv2dCudaTest,
-                         ::testing::ValuesIn(Conv2dCudaTest::Op::sgan_layers()));
+                         ::testing::ValuesIn(test::gpu_test_sgan_layers<Conv2dCudaTest::Op>()));
 INSTANTIATE_TEST_SUITE_P(AwkwardShapes, Conv2dCudaTest,
                          ::testing::ValuesIn(Conv2dCudaTest::Op::awkward_shapes()));
 

@@ -1,6 +1,6 @@
 // The CUDA conv_transpose2d against the CPU reference run in double (tests/support/conv_checks.h):
 // forward with every epilogue and each backward direction, on G's two layers and on awkward
-// shapes. Outputs start poisoned with NaN.
+// shapes (emulated on the CPU, G's layers at batch 2). Outputs start poisoned with NaN.
 #include "kernels/conv_transpose2d.h"
 #include "tests/support/conv_checks.h"
 #include "tests/support/gpu.h"
@@ -35,8 +35,9 @@ struct ConvTranspose2dCuda {
 
 using ConvTranspose2dCudaTest = test::ConvCheckTest<ConvTranspose2dCuda>;
 SGAN_CONV_CHECK_TESTS(ConvTranspose2dCudaTest)
-INSTANTIATE_TEST_SUITE_P(SganLayers, ConvTranspose2dCudaTest,
-                         ::testing::ValuesIn(ConvTranspose2dCudaTest::Op::sgan_layers()));
+INSTANTIATE_TEST_SUITE_P(
+    SganLayers, ConvTranspose2dCudaTest,
+    ::testing::ValuesIn(test::gpu_test_sgan_layers<ConvTranspose2dCudaTest::Op>()));
 INSTANTIATE_TEST_SUITE_P(AwkwardShapes, ConvTranspose2dCudaTest,
                          ::testing::ValuesIn(ConvTranspose2dCudaTest::Op::awkward_shapes()));
 

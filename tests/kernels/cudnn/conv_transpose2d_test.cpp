@@ -38,8 +38,9 @@ struct ConvTranspose2dCudnn {
 
 using ConvTranspose2dCudnnTest = test::ConvCheckTest<ConvTranspose2dCudnn>;
 SGAN_CONV_CHECK_TESTS(ConvTranspose2dCudnnTest)
-INSTANTIATE_TEST_SUITE_P(SganLayers, ConvTranspose2dCudnnTest,
-                         ::testing::ValuesIn(ConvTranspose2dCudnnTest::Op::sgan_layers()));
+INSTANTIATE_TEST_SUITE_P(
+    SganLayers, ConvTranspose2dCudnnTest,
+    ::testing::ValuesIn(test::gpu_test_sgan_layers<ConvTranspose2dCudnnTest::Op>()));
 INSTANTIATE_TEST_SUITE_P(AwkwardShapes, ConvTranspose2dCudnnTest,
                          ::testing::ValuesIn(ConvTranspose2dCudnnTest::Op::awkward_shapes()));
 
