@@ -23,21 +23,17 @@
 #error "kernels/cuda/emulation.h is for the emulated tests only (SGAN_CUDA_EMULATION)"
 #endif
 
-#include <algorithm>
-#include <cmath>
+#include <algorithm> // min and max, which device code calls unqualified
+#include <cmath>     // the float math device code calls
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <cuda_runtime_api.h> // dim3, uint3, cudaStream_t, cudaError_t: types only
 #include <functional>
-#include <memory>
 #include <stdexcept>
-#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 // What nvcc's qualifiers mean here. The CUDA headers define them as GNU attributes g++ ignores
 // with a warning; they are redefined after those headers.

@@ -8,8 +8,13 @@
 // elementwise launch take seconds.
 #include "kernels/cuda/emulation.h"
 
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <fmt/format.h>
+#include <memory>
+#include <vector>
 
 #if !defined(__x86_64__)
 #error "the kernel emulation's fiber switch is written for x86-64"
@@ -107,16 +112,12 @@ void wait_at(FiberState barrier) {
   sgan_emulation_switch_stack(&b.running->stack_pointer, b.scheduler_stack_pointer);
 }
 
-// Opens the barriers every live thread of their scope has reached; false where none could open
-// and no thread can run (a deadlock on the GPU).
+// Opens the barriers every live thread of their scope has reached (some thread is live: the
+// scheduler has returned otherwise); false where none could open, a deadlock on the GPU.
 bool open_barriers(Block& b) {
-  bool any_live = false, all_at_block = true;
-  for (const Fiber& f : b.fibers) {
-    if (f.state == FiberState::returned) continue;
-    any_live = true;
-    all_at_block = all_at_block && f.state == FiberState::at_block_barrier;
-  }
-  if (!any_live) return true;
+  const bool all_at_block = std::all_of(b.fibers.begin(), b.fibers.end(), [](const Fiber& f) {
+    return f.state == FiberState::returned || f.state == FiberState::at_block_barrier;
+  });
   if (all_at_block) {
     for (Fiber& f : b.fibers)
       if (f.state == FiberState::at_block_barrier) f.state = FiberState::runnable;
