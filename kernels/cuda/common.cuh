@@ -20,15 +20,18 @@ struct LaunchConfig {
 };
 
 // kernel<<<grid, block, 0, stream>>>(args...), its error checked at once. In the emulated tests
-// (kernels/cuda/emulation.h) the kernel runs on the CPU instead, thread by thread.
+// (kernels/cuda/emulation.h) the kernel runs on the CPU instead, thread by thread, or is recorded
+// where the stream is being captured into a CUDA graph.
 template <class... Params, class... Args>
 void launch(const LaunchConfig& config, void (*kernel)(Params...), Args&&... args) {
 #if defined(SGAN_CUDA_EMULATION)
-  emulation::launch(config.grid, config.block, kernel, std::forward<Args>(args)...);
+  const cudaError_t status = emulation::launch(config.grid, config.block, config.stream, kernel,
+                                               std::forward<Args>(args)...);
 #else
   kernel<<<config.grid, config.block, 0, config.stream>>>(std::forward<Args>(args)...);
-  check_cuda(cudaGetLastError(), "kernel launch", config.where.file_name(), config.where.line());
+  const cudaError_t status = cudaGetLastError();
 #endif
+  check_cuda(status, "kernel launch", config.where.file_name(), config.where.line());
 }
 
 inline unsigned int ceil_div(std::int64_t a, std::int64_t b) {

@@ -1,7 +1,7 @@
 #pragma once
 // CUDA kernels run on the CPU, thread by thread, so that their indexing, tiling, barriers and
-// shuffles are checked against the CPU reference on a machine without a GPU (tests/kernels/
-// emulated/). Only for tests: a .cu file compiled as C++ with SGAN_CUDA_EMULATION defined (through
+// shuffles are checked against the CPU reference on a machine without a GPU (tests/emulation/).
+// Only for tests: a .cu file compiled as C++ with SGAN_CUDA_EMULATION defined (through
 // a .cpp that includes it) gets, through kernels/cuda/check.h, this file in place of the device:
 //
 // * every GPU thread of a block is a fiber (its own stack) on the calling thread; a block's
@@ -12,9 +12,10 @@
 //   with an error instead of hanging;
 // * the blocks of a grid run one after another, so a __shared__ array is one static array per
 //   kernel instantiation, which the running block owns;
-// * "device" memory is host memory: cudaMalloc, cudaMallocAsync and their frees use the heap,
-//   cudaMemcpy and cudaMemset are memcpy and memset, and the kernels read and write the host
-//   pointers they are given (tests/support/gpu.h's DeviceBuffer works unchanged).
+// * "device" memory is host memory, and the runtime calls around the kernels (memory, streams,
+//   CUDA graphs, cuBLAS) are emulated too (kernels/cuda/emulated_runtime.h): the kernels read and
+//   write the host pointers they are given, tests/support/gpu.h's DeviceBuffer works unchanged,
+//   and so does the engine's cuda backend.
 //
 // What it does not model: timing, the memory model between blocks (blocks never run at once),
 // warp-synchronous code without __shfl_*_sync, and anything beyond what this header defines
@@ -28,12 +29,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <cuda_runtime_api.h> // dim3, uint3, cudaStream_t, cudaError_t: types only
+#include <cuda_runtime_api.h> // dim3, uint3
 #include <functional>
 #include <stdexcept>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+
+#include "kernels/cuda/emulated_runtime.h" // the host side: memory, streams, graphs, cuBLAS
 
 // What nvcc's qualifiers mean here. The CUDA headers define them as GNU attributes g++ ignores
 // with a warning; they are redefined after those headers.
@@ -66,32 +69,19 @@ int running_lane();
 // Runs `body` once per thread of each block of `grid` as described above.
 void run_grid(dim3 grid, dim3 block, const std::function<void()>& body);
 
-cudaError_t malloc_async(void** pointer, std::size_t bytes, cudaStream_t stream);
-cudaError_t free_async(void* pointer, cudaStream_t stream);
-cudaError_t malloc(void** pointer, std::size_t bytes);
-cudaError_t free(void* pointer);
-cudaError_t memset(void* pointer, int value, std::size_t bytes);
-cudaError_t memcpy(void* destination, const void* source, std::size_t bytes, cudaMemcpyKind kind);
-cudaError_t device_synchronize();
-
-// kernel<<<grid, block>>>(args...): the arguments converted to the kernel's parameter types once,
-// as a launch copies them, and every thread called with those values.
+// kernel<<<grid, block, 0, stream>>>(args...): the arguments converted to the kernel's parameter
+// types once, as a launch copies them, and every thread called with those values, now or, where
+// `stream` is being captured, when the graph runs.
 template <class... Params, class... Args>
-void launch(dim3 grid, dim3 block, void (*kernel)(Params...), Args&&... args) {
-  const std::tuple<std::decay_t<Params>...> params(std::forward<Args>(args)...);
-  run_grid(grid, block, [&] { std::apply(kernel, params); });
+cudaError_t launch(dim3 grid, dim3 block, cudaStream_t stream, void (*kernel)(Params...),
+                   Args&&... args) {
+  return submit(stream, [grid, block, kernel,
+                         params = std::tuple<std::decay_t<Params>...>(std::forward<Args>(args)...)] {
+    run_grid(grid, block, [&] { std::apply(kernel, params); });
+  });
 }
 
 } // namespace sgan::emulation
-
-// The runtime calls our kernels' host code and the tests' DeviceBuffer make, on host memory.
-#define cudaMallocAsync(...) ::sgan::emulation::malloc_async(__VA_ARGS__)
-#define cudaFreeAsync(...) ::sgan::emulation::free_async(__VA_ARGS__)
-#define cudaMalloc(...) ::sgan::emulation::malloc(__VA_ARGS__)
-#define cudaFree(...) ::sgan::emulation::free(__VA_ARGS__)
-#define cudaMemset(...) ::sgan::emulation::memset(__VA_ARGS__)
-#define cudaMemcpy(...) ::sgan::emulation::memcpy(__VA_ARGS__)
-#define cudaDeviceSynchronize(...) ::sgan::emulation::device_synchronize(__VA_ARGS__)
 
 inline void __syncthreads() { ::sgan::emulation::block_barrier(); }
 
