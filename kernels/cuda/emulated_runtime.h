@@ -79,7 +79,8 @@ cublasStatus_t cublas_sgemm(cublasHandle_t handle, cublasOperation_t op_a, cubla
 } // namespace sgan::emulation
 
 // Each call redirected to its emulation. The CUDA headers define some names as macros of their
-// own (cublas_v2.h's cublasSgemm -> cublasSgemm_v2, the per-thread-stream variants); those go first.
+// own (cublas_v2.h's cublasSgemm -> cublasSgemm_v2, the per-thread-stream variants); those go
+// first.
 #undef cudaGetDeviceCount
 #undef cudaSetDevice
 #undef cudaGetDevice

@@ -24,6 +24,8 @@
 #error "kernels/cuda/emulation.h is for the emulated tests only (SGAN_CUDA_EMULATION)"
 #endif
 
+#include "kernels/cuda/emulated_runtime.h" // the host side: memory, streams, graphs, cuBLAS
+
 #include <algorithm> // min and max, which device code calls unqualified
 #include <cmath>     // the float math device code calls
 #include <cstddef>
@@ -35,8 +37,6 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
-
-#include "kernels/cuda/emulated_runtime.h" // the host side: memory, streams, graphs, cuBLAS
 
 // What nvcc's qualifiers mean here. The CUDA headers define them as GNU attributes g++ ignores
 // with a warning; they are redefined after those headers.
@@ -75,10 +75,11 @@ void run_grid(dim3 grid, dim3 block, const std::function<void()>& body);
 template <class... Params, class... Args>
 cudaError_t launch(dim3 grid, dim3 block, cudaStream_t stream, void (*kernel)(Params...),
                    Args&&... args) {
-  return submit(stream, [grid, block, kernel,
-                         params = std::tuple<std::decay_t<Params>...>(std::forward<Args>(args)...)] {
-    run_grid(grid, block, [&] { std::apply(kernel, params); });
-  });
+  return submit(stream,
+                [grid, block, kernel,
+                 params = std::tuple<std::decay_t<Params>...>(std::forward<Args>(args)...)] {
+                  run_grid(grid, block, [&] { std::apply(kernel, params); });
+                });
 }
 
 } // namespace sgan::emulation

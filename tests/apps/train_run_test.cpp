@@ -1,6 +1,7 @@
-// End-to-end runs of the trainer on the CPU backend, on a small synthetic MNIST-shaped data set:
-// every output file written with valid contents, resume bitwise, the supervised baseline learns,
-// bad output directories and diverging runs fail cleanly.
+// End-to-end runs of the trainer on a small synthetic MNIST-shaped data set: every output file
+// written with valid contents, resume bitwise, the supervised baseline learns, bad output
+// directories and diverging runs fail cleanly. On the cpu backend, and in the emulated build
+// (tests/emulation/) on the cuda backend, CUDA graphs included, run on the CPU.
 #include "engine/io/safetensors.h"
 #include "engine/sgan/run.h"
 #include "tests/apps/synthetic_mnist.h"
@@ -18,11 +19,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
+#if defined(SGAN_CUDA_EMULATION)
+constexpr const char* device = "cuda";
+#else
+constexpr const char* device = "cpu";
+#endif
+
 class TrainRun : public ::testing::Test {
 protected:
   void SetUp() override { test::write_synthetic_mnist(dir_.path() / "data", 400, 100); }
 
-  // The improved recipe, shrunk: batch 8, a 40-image init batch, CPU.
+  // The improved recipe, shrunk: batch 8, a 40-image init batch.
   TrainConfig tiny(const std::string& out, std::int64_t steps) const {
     TrainConfig c = recipe_defaults("improved");
     c.labels = 20;
@@ -31,7 +38,7 @@ protected:
     c.steps = steps;
     c.eval_every = 10;
     c.sample_every = 10;
-    c.device = "cpu";
+    c.device = device;
     c.data_dir = (dir_.path() / "data").string();
     c.out_dir = (dir_.path() / out).string();
     return c;
@@ -185,13 +192,13 @@ TEST_F(TrainRun, SupervisedOnlyBaselineLearnsWellAboveChance) {
   EXPECT_GT(accuracy, 0.6) << log_;
 }
 
-TEST_F(TrainRun, ArticleRecipeRunsOnTheCpu) {
+TEST_F(TrainRun, ArticleRecipeRunsAndSavesItsModels) {
   TrainConfig c = recipe_defaults("article");
   c.labels = 20;
   c.batch_size = 4;
   c.steps = 2;
   c.eval_every = 2;
-  c.device = "cpu";
+  c.device = device;
   c.data_dir = (dir_.path() / "data").string();
   c.out_dir = (dir_.path() / "article").string();
   ASSERT_EQ(run(c), exit_ok) << log_;

@@ -296,18 +296,35 @@ cublasStatus_t cublas_sgemm(cublasHandle_t handle, cublasOperation_t op_a, cubla
       ldb < std::max(1, b_transposed ? n : k) || ldc < std::max(1, m))
     return CUBLAS_STATUS_INVALID_VALUE;
   const float alpha_value = *alpha, beta_value = *beta; // host pointer mode: read at the call
+  // Each C element sums its k products in increasing l, by FMAs, whichever loop runs innermost:
+  // over rows i where a column of op(A) is contiguous (A as stored), over l where a row is.
   const cudaError_t status = submit(handle->stream, [=] {
-    for (int j = 0; j < n; ++j)
-      for (int i = 0; i < m; ++i) {
-        float sum = 0.0f;
-        for (int l = 0; l < k; ++l) {
-          const float a_il = a_transposed ? a[l + std::size_t(i) * lda] : a[i + std::size_t(l) * lda];
-          const float b_lj = b_transposed ? b[j + std::size_t(l) * ldb] : b[l + std::size_t(j) * ldb];
-          sum = std::fma(a_il, b_lj, sum);
+    const auto b_at = [=](int l, int j) {
+      return b_transposed ? b[j + std::size_t(l) * ldb] : b[l + std::size_t(j) * ldb];
+    };
+    std::vector<float> column(static_cast<std::size_t>(m));
+    for (int j = 0; j < n; ++j) {
+      if (a_transposed) {
+        for (int i = 0; i < m; ++i) {
+          float sum = 0.0f;
+          for (int l = 0; l < k; ++l) sum = std::fma(a[l + std::size_t(i) * lda], b_at(l, j), sum);
+          column[std::size_t(i)] = sum;
         }
+      } else {
+        std::fill(column.begin(), column.end(), 0.0f);
+        for (int l = 0; l < k; ++l) {
+          const float b_lj = b_at(l, j);
+          const float* a_l = a + std::size_t(l) * lda;
+          for (int i = 0; i < m; ++i)
+            column[std::size_t(i)] = std::fma(a_l[i], b_lj, column[std::size_t(i)]);
+        }
+      }
+      for (int i = 0; i < m; ++i) {
         float& out = c[i + std::size_t(j) * ldc];
+        const float sum = column[std::size_t(i)];
         out = beta_value == 0.0f ? alpha_value * sum : alpha_value * sum + beta_value * out;
       }
+    }
   });
   return status == cudaSuccess ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_EXECUTION_FAILED;
 }

@@ -127,9 +127,8 @@ TEST(CudaRuntimeEmulationTest, SynchronizingCallsDuringACaptureAreRefusedAndInva
 
 TEST(CudaRuntimeEmulationTest, LegacyStreamWorkDuringACaptureIsRefused) {
   std::vector<int> out(1, 0);
-  expect_refused_during_capture([&](cudaStream_t) {
-    return cudaMemsetAsync(out.data(), 0, sizeof(int), nullptr);
-  });
+  expect_refused_during_capture(
+      [&](cudaStream_t) { return cudaMemsetAsync(out.data(), 0, sizeof(int), nullptr); });
   Stream stream;
   CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
   EXPECT_THROW(cuda::launch({1, 32}, add_to_each, 1, 1, out.data()), CudaError)
@@ -148,8 +147,8 @@ TEST(CudaRuntimeEmulationTest, StreamOrderedMemoryOfACaptureIsTheGraphs) {
   CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&scratch), 8 * sizeof(int), stream));
   CUDA_CHECK(cudaMemsetAsync(scratch, 0, 8 * sizeof(int), stream));
   cuda::launch({1, 32, stream}, add_to_each, 5, 8, scratch);
-  CUDA_CHECK(cudaMemcpyAsync(out.data(), scratch, 8 * sizeof(int), cudaMemcpyDeviceToDevice,
-                             stream));
+  CUDA_CHECK(
+      cudaMemcpyAsync(out.data(), scratch, 8 * sizeof(int), cudaMemcpyDeviceToDevice, stream));
   CUDA_CHECK(cudaFreeAsync(scratch, stream));
   Graph graph(stream);
   graph.launch(stream); // the scratch memory lives as long as the graph
@@ -193,19 +192,20 @@ TEST(CublasEmulationTest, SgemmMatchesTheBlasDefinitionForEveryTranspose) {
       for (std::size_t i = 0; i < c.size(); ++i) c[i] = float(i % 5) - 2.0f;
       const std::vector<float> c0 = c;
       const float alpha = 0.75f, beta = -0.5f;
-      CUBLAS_CHECK(cublasSgemm(handle, ta ? CUBLAS_OP_T : CUBLAS_OP_N, tb ? CUBLAS_OP_T : CUBLAS_OP_N,
-                               m, n, k, &alpha, a.data(), lda, b.data(), ldb, &beta, c.data(), ldc));
+      CUBLAS_CHECK(cublasSgemm(handle, ta ? CUBLAS_OP_T : CUBLAS_OP_N,
+                               tb ? CUBLAS_OP_T : CUBLAS_OP_N, m, n, k, &alpha, a.data(), lda,
+                               b.data(), ldb, &beta, c.data(), ldc));
       for (int j = 0; j < n; ++j)
         for (int i = 0; i < m; ++i) {
           double sum = 0;
-          for (int l = 0; l < k; ++l)
-            sum += element(a, lda, ta, i, l) * element(b, ldb, tb, l, j);
+          for (int l = 0; l < k; ++l) sum += element(a, lda, ta, i, l) * element(b, ldb, tb, l, j);
           const std::size_t at = std::size_t(i) + std::size_t(j) * ldc;
           EXPECT_NEAR(c[at], alpha * sum + beta * c0[at], 1e-5)
               << "op_a " << ta << " op_b " << tb << " at (" << i << ", " << j << ")";
         }
       for (int j = 0; j < n; ++j) // the rows of C past m are not C's
-        EXPECT_EQ(c[std::size_t(m) + std::size_t(j) * ldc], c0[std::size_t(m) + std::size_t(j) * ldc]);
+        EXPECT_EQ(c[std::size_t(m) + std::size_t(j) * ldc],
+                  c0[std::size_t(m) + std::size_t(j) * ldc]);
     }
   cublasDestroy(handle);
 }
@@ -216,11 +216,11 @@ TEST(CublasEmulationTest, SgemmWithBetaZeroNeverReadsC) {
   const std::vector<float> a = {1, 2, 3, 4}, b = {1, 0, 0, 1};
   std::vector<float> c(4, std::numeric_limits<float>::quiet_NaN());
   const float alpha = 1.0f, beta = 0.0f;
-  CUBLAS_CHECK(cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 2, &alpha, a.data(), 2,
-                           b.data(), 2, &beta, c.data(), 2));
+  CUBLAS_CHECK(cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 2, &alpha, a.data(), 2, b.data(),
+                           2, &beta, c.data(), 2));
   EXPECT_EQ(c, a);
-  EXPECT_EQ(cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 2, &alpha, a.data(), 1, b.data(),
-                        2, &beta, c.data(), 2),
+  EXPECT_EQ(cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 2, &alpha, a.data(), 1, b.data(), 2,
+                        &beta, c.data(), 2),
             CUBLAS_STATUS_INVALID_VALUE)
       << "lda below the rows of A";
   cublasDestroy(handle);
@@ -236,8 +236,8 @@ TEST(CublasEmulationTest, SgemmOnACapturedStreamIsRecordedWithItsScalars) {
   float alpha = 1.0f;
   const float beta = 1.0f;
   CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
-  CUBLAS_CHECK(cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, 1, 1, 1, &alpha, a.data(), 1,
-                           b.data(), 1, &beta, c.data(), 1));
+  CUBLAS_CHECK(cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, 1, 1, 1, &alpha, a.data(), 1, b.data(),
+                           1, &beta, c.data(), 1));
   EXPECT_EQ(c[0], 1.0f);
   Graph graph(stream);
   alpha = 10.0f;
