@@ -17,6 +17,10 @@
 //   write the host pointers they are given, tests/support/gpu.h's DeviceBuffer works unchanged,
 //   and so does the engine's cuda backend.
 //
+// The kernels' tests build it with AddressSanitizer (the scheduler tells it of every stack
+// switch), which makes it a memory checker too: an access past a cudaMalloc'd buffer (a heap
+// block) or a __shared__ array (a static) is reported where it happens.
+//
 // What it does not model: timing, the memory model between blocks (blocks never run at once),
 // warp-synchronous code without __shfl_*_sync, and anything beyond what this header defines
 // (another intrinsic is a compile error, not a silent difference).

@@ -18,6 +18,10 @@
 #error "the kernel emulation's fiber switch is written for x86-64"
 #endif
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 // switch_stack(&save, load): pushes rbp, rbx, r12-r15, stores rsp in *save, takes load as rsp,
 // pops the other fiber's registers and returns into it.
 extern "C" void sgan_emulation_switch_stack(void** save, void* load);
@@ -58,6 +62,7 @@ enum class FiberState { runnable, at_block_barrier, at_warp_barrier, returned };
 struct Fiber {
   void* stack_pointer = nullptr; // where its registers were pushed when it last stopped
   char* stack = nullptr;         // fiber_stacks()[its thread index]
+  void* sanitizer_fake_stack = nullptr;
   uint3 index{0, 0, 0};
   FiberState state = FiberState::runnable;
 };
@@ -66,6 +71,10 @@ struct Block {
   std::vector<Fiber> fibers;
   std::vector<std::uint64_t> exchange; // one 8-byte slot per thread, for warp shuffles
   void* scheduler_stack_pointer = nullptr;
+  // The scheduler's stack as AddressSanitizer knows it, learnt at a fiber's first switch.
+  void* scheduler_fake_stack = nullptr;
+  const void* scheduler_stack_bottom = nullptr;
+  std::size_t scheduler_stack_size = 0;
   Fiber* running = nullptr;
   int running_thread = 0; // linear index of `running`
   const std::function<void()>* body = nullptr;
@@ -83,15 +92,34 @@ std::vector<std::unique_ptr<char[]>>& fiber_stacks(std::size_t threads) {
   return stacks;
 }
 
+// AddressSanitizer (the checked emulated tests) must hear of every stack switch, before it (the
+// stack switched to, and where to keep the leaving one's fake frames; null where that one is done
+// for good) and after it (the fake frames of the one arriving). Nothing without it.
+void before_switch([[maybe_unused]] void** fake_stack_save, [[maybe_unused]] const void* bottom,
+                   [[maybe_unused]] std::size_t size) {
+#if defined(__SANITIZE_ADDRESS__)
+  __sanitizer_start_switch_fiber(fake_stack_save, bottom, size);
+#endif
+}
+
+void after_switch([[maybe_unused]] void* fake_stack, [[maybe_unused]] const void** old_bottom,
+                  [[maybe_unused]] std::size_t* old_size) {
+#if defined(__SANITIZE_ADDRESS__)
+  __sanitizer_finish_switch_fiber(fake_stack, old_bottom, old_size);
+#endif
+}
+
 // Where a new fiber starts (by switch_stack's ret); it never returns, it switches away for good.
 [[noreturn]] void fiber_entry() {
   Block& b = *active_block;
+  after_switch(nullptr, &b.scheduler_stack_bottom, &b.scheduler_stack_size);
   try {
     (*b.body)();
   } catch (...) { // no frame above this one on the fiber's stack: the scheduler rethrows it
     b.error = std::current_exception();
   }
   b.running->state = FiberState::returned;
+  before_switch(nullptr, b.scheduler_stack_bottom, b.scheduler_stack_size);
   sgan_emulation_switch_stack(&b.running->stack_pointer, b.scheduler_stack_pointer);
   __builtin_unreachable();
 }
@@ -112,15 +140,20 @@ void* fresh_stack(char* stack, int thread) {
 }
 
 void resume(Block& b, Fiber& f) {
+  before_switch(&b.scheduler_fake_stack, f.stack, fiber_stack_bytes);
   sgan_emulation_switch_stack(&b.scheduler_stack_pointer, f.stack_pointer);
+  after_switch(b.scheduler_fake_stack, nullptr, nullptr);
 }
 
 void wait_at(FiberState barrier) {
   if (!active_block || !active_block->running)
     throw std::logic_error("emulated barrier outside a kernel");
   Block& b = *active_block;
-  b.running->state = barrier;
-  sgan_emulation_switch_stack(&b.running->stack_pointer, b.scheduler_stack_pointer);
+  Fiber& f = *b.running;
+  f.state = barrier;
+  before_switch(&f.sanitizer_fake_stack, b.scheduler_stack_bottom, b.scheduler_stack_size);
+  sgan_emulation_switch_stack(&f.stack_pointer, b.scheduler_stack_pointer);
+  after_switch(f.sanitizer_fake_stack, nullptr, nullptr);
 }
 
 // Opens the barriers every live thread of their scope has reached (some thread is live: the
@@ -158,6 +191,7 @@ void run_block(Block& b) {
   for (std::size_t t = 0; t < b.fibers.size(); ++t) {
     b.fibers[t].state = FiberState::runnable;
     b.fibers[t].stack_pointer = fresh_stack(b.fibers[t].stack, int(t));
+    b.fibers[t].sanitizer_fake_stack = nullptr;
   }
   for (;;) {
     for (std::size_t t = 0; t < b.fibers.size(); ++t) {

@@ -155,19 +155,21 @@ cudaError_t free_async(void* pointer, cudaStream_t stream) {
 
 cudaError_t memset(void* pointer, int value, std::size_t bytes) {
   if (refused_during_capture()) return cudaErrorStreamCaptureUnsupported;
-  std::memset(pointer, value, bytes);
+  if (bytes) std::memset(pointer, value, bytes);
   return cudaSuccess;
 }
 
 // Every kind is a host copy here; the kinds a GPU would reject are not modelled.
 cudaError_t memcpy(void* destination, const void* source, std::size_t bytes, cudaMemcpyKind) {
   if (refused_during_capture()) return cudaErrorStreamCaptureUnsupported;
-  std::memcpy(destination, source, bytes);
+  if (bytes) std::memcpy(destination, source, bytes); // a 0-byte copy may name null pointers
   return cudaSuccess;
 }
 
 cudaError_t memset_async(void* pointer, int value, std::size_t bytes, cudaStream_t stream) {
-  return submit(stream, [=] { std::memset(pointer, value, bytes); });
+  return submit(stream, [=] {
+    if (bytes) std::memset(pointer, value, bytes);
+  });
 }
 
 cudaError_t memcpy_async(void* destination, const void* source, std::size_t bytes,
@@ -175,7 +177,9 @@ cudaError_t memcpy_async(void* destination, const void* source, std::size_t byte
   if (stream && stream->capture && kind != cudaMemcpyDeviceToDevice)
     throw std::logic_error("emulated cudaMemcpyAsync to or from the host during a capture: not "
                            "modelled");
-  return submit(stream, [=] { std::memmove(destination, source, bytes); });
+  return submit(stream, [=] {
+    if (bytes) std::memmove(destination, source, bytes);
+  });
 }
 
 cudaError_t device_synchronize() {
