@@ -1,6 +1,7 @@
 // The fiber scheduler behind kernels/cuda/emulation.h: a block's threads are fibers on the calling
-// thread, resumed in thread order, each running until it waits at a barrier or returns; then every
-// barrier whose live threads have all arrived opens.
+// thread, run one warp at a time (each as far as it can before the next block barrier) and within
+// a warp in lane order, each thread until it waits at a barrier or returns; odd blocks take warps
+// and lanes in reverse.
 //
 // A switch between fibers saves the callee-saved registers and the stack pointer and loads the
 // other's (switch_stack below, x86-64 System V; the tests are built on x86-64 only): ucontext's
@@ -156,45 +157,13 @@ void wait_at(FiberState barrier) {
   after_switch(f.sanitizer_fake_stack, nullptr, nullptr);
 }
 
-// Opens the barriers every live thread of their scope has reached (some thread is live: the
-// scheduler has returned otherwise); false where none could open, a deadlock on the GPU.
-bool open_barriers(Block& b) {
-  const bool all_at_block = std::all_of(b.fibers.begin(), b.fibers.end(), [](const Fiber& f) {
-    return f.state == FiberState::returned || f.state == FiberState::at_block_barrier;
-  });
-  if (all_at_block) {
-    for (Fiber& f : b.fibers)
-      if (f.state == FiberState::at_block_barrier) f.state = FiberState::runnable;
-    return true;
-  }
-  bool opened = false;
-  const std::size_t threads = b.fibers.size();
-  for (std::size_t warp0 = 0; warp0 < threads; warp0 += warp_lanes) {
-    const std::size_t end = std::min(threads, warp0 + warp_lanes);
-    bool live = false, all_at_warp = true;
-    for (std::size_t t = warp0; t < end; ++t) {
-      const FiberState s = b.fibers[t].state;
-      if (s == FiberState::returned) continue;
-      live = true;
-      all_at_warp = all_at_warp && s == FiberState::at_warp_barrier;
-    }
-    if (!live || !all_at_warp) continue;
-    for (std::size_t t = warp0; t < end; ++t)
-      if (b.fibers[t].state == FiberState::at_warp_barrier)
-        b.fibers[t].state = FiberState::runnable;
-    opened = true;
-  }
-  return opened;
-}
-
-void run_block(Block& b) {
-  for (std::size_t t = 0; t < b.fibers.size(); ++t) {
-    b.fibers[t].state = FiberState::runnable;
-    b.fibers[t].stack_pointer = fresh_stack(b.fibers[t].stack, int(t));
-    b.fibers[t].sanitizer_fake_stack = nullptr;
-  }
+// Runs the lanes [first, end) of one warp, in order, opening the warp's shuffle barrier whenever
+// every live lane has reached it, until none can run: each has returned, waits at the block
+// barrier, or waits at a shuffle barrier that cannot open.
+void run_warp(Block& b, std::size_t first, std::size_t end, bool last_to_first) {
   for (;;) {
-    for (std::size_t t = 0; t < b.fibers.size(); ++t) {
+    for (std::size_t i = first; i < end; ++i) {
+      const std::size_t t = last_to_first ? end - 1 - (i - first) : i;
       Fiber& f = b.fibers[t];
       if (f.state != FiberState::runnable) continue;
       b.running = &f;
@@ -204,16 +173,52 @@ void run_block(Block& b) {
       if (b.error) std::rethrow_exception(b.error);
     }
     b.running = nullptr;
-    const bool all_returned = std::all_of(b.fibers.begin(), b.fibers.end(), [](const Fiber& f) {
-      return f.state == FiberState::returned;
-    });
-    if (all_returned) return;
-    if (!open_barriers(b))
+    bool live = false, all_at_warp = true;
+    for (std::size_t t = first; t < end; ++t) {
+      const FiberState s = b.fibers[t].state;
+      if (s == FiberState::returned) continue;
+      live = true;
+      all_at_warp = all_at_warp && s == FiberState::at_warp_barrier;
+    }
+    if (!live || !all_at_warp) return;
+    for (std::size_t t = first; t < end; ++t)
+      if (b.fibers[t].state == FiberState::at_warp_barrier)
+        b.fibers[t].state = FiberState::runnable;
+  }
+}
+
+// Runs the block one warp at a time, each as far as it can go before the next block barrier,
+// first to last or last to first (warps and lanes), then opens the block barrier once every live
+// thread waits there. A warp running ahead of the others as far as the GPU allows makes a missing
+// __syncthreads() between warps show; a barrier that can never open is reported, not hung on.
+void run_block(Block& b, bool last_to_first) {
+  const std::size_t threads = b.fibers.size();
+  for (std::size_t t = 0; t < threads; ++t) {
+    b.fibers[t].state = FiberState::runnable;
+    b.fibers[t].stack_pointer = fresh_stack(b.fibers[t].stack, int(t));
+    b.fibers[t].sanitizer_fake_stack = nullptr;
+  }
+  const std::size_t warps = (threads + warp_lanes - 1) / warp_lanes;
+  for (;;) {
+    for (std::size_t i = 0; i < warps; ++i) {
+      const std::size_t w = last_to_first ? warps - 1 - i : i;
+      run_warp(b, w * warp_lanes, std::min(threads, (w + 1) * warp_lanes), last_to_first);
+    }
+    bool live = false, all_at_block = true;
+    for (const Fiber& f : b.fibers) {
+      if (f.state == FiberState::returned) continue;
+      live = true;
+      all_at_block = all_at_block && f.state == FiberState::at_block_barrier;
+    }
+    if (!live) return;
+    if (!all_at_block)
       throw std::logic_error(fmt::format(
           "emulated kernel deadlocked in block ({}, {}, {}): its threads wait at barriers that "
           "cannot open (a __syncthreads() or shuffle that some threads of the block or warp "
           "skip)",
           blockIdx.x, blockIdx.y, blockIdx.z));
+    for (Fiber& f : b.fibers)
+      if (f.state == FiberState::at_block_barrier) f.state = FiberState::runnable;
   }
 }
 
@@ -262,7 +267,9 @@ void run_grid(dim3 grid, dim3 block, const std::function<void()>& body) {
       for (unsigned int y = 0; y < grid.y; ++y)
         for (unsigned int x = 0; x < grid.x; ++x) {
           blockIdx = uint3{x, y, z};
-          run_block(b);
+          // Odd blocks run their threads in reverse, so that a missing barrier between one
+          // thread's write and another's read shows, whichever of the two comes first.
+          run_block(b, (x + y + z) % 2 == 1);
         }
   } catch (...) {
     active_block = nullptr;

@@ -1,6 +1,7 @@
 // The CPU emulation of CUDA kernels (kernels/cuda/emulation.h) keeps the GPU's rules that our
 // kernels rely on: each thread and block sees its own built-in indices, __syncthreads() orders
-// shared memory, threads that returned no longer hold a barrier, a warp shuffle exchanges lanes;
+// shared memory (and its absence shows: neighbouring blocks run their threads in opposite
+// orders), threads that returned no longer hold a barrier, a warp shuffle exchanges lanes;
 // and where the GPU would hang (threads waiting at barriers that never open) or a kernel asks for
 // what the emulation does not model, the launch throws instead.
 #include "kernels/cuda/common.cuh"
@@ -41,6 +42,28 @@ TEST(CudaEmulationTest, SyncthreadsOrdersSharedMemory) {
   cuda::launch({2, 128}, rotate_through_shared, out.data());
   for (int b = 0; b < 2; ++b)
     for (int t = 0; t < 128; ++t) EXPECT_EQ(out[b * 128 + t], 10 * ((t + 1) % 128) + b);
+}
+
+// The race rotate_through_shared avoids: each thread reads its neighbour's slot with no barrier
+// after the writes.
+__global__ void rotate_without_barrier(int* out) {
+  __shared__ int slots[128];
+  const int t = threadIdx.x;
+  slots[t] = 10 * t + blockIdx.x;
+  out[blockIdx.x * blockDim.x + t] = slots[(t + 1) % blockDim.x];
+}
+
+// A missing barrier shows in one of two neighbouring blocks whichever way the race goes: block 0
+// runs its threads first to last (a thread reads the next one's slot before it is written), block
+// 1 last to first (after).
+TEST(CudaEmulationTest, NeighbouringBlocksRunTheirThreadsInOppositeOrders) {
+  std::vector<int> out(2 * 128, -1);
+  cuda::launch({2, 128}, rotate_without_barrier, out.data());
+  int wrong[2] = {0, 0};
+  for (int b = 0; b < 2; ++b)
+    for (int t = 0; t < 128; ++t) wrong[b] += out[b * 128 + t] != 10 * ((t + 1) % 128) + b;
+  EXPECT_GT(wrong[0], 0) << "first to last: every thread saw its neighbour's write";
+  EXPECT_EQ(wrong[1], 1) << "last to first: only thread 127 reads a slot written after it ran";
 }
 
 __global__ void early_return_then_sync(int* out) {
