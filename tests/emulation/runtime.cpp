@@ -136,16 +136,22 @@ cudaError_t free(void* pointer) {
   return cudaSuccess;
 }
 
+// Stream-ordered, so refused during a capture only on the legacy stream, as other work there;
+// on the stream being captured the memory is the graph's.
 cudaError_t malloc_async(void** pointer, std::size_t bytes, cudaStream_t stream) {
-  if (!stream || !stream->capture) return malloc(pointer, bytes);
+  if (!stream && refused_during_capture()) return cudaErrorStreamCaptureUnsupported;
   *pointer = std::malloc(bytes ? bytes : 1);
   if (!*pointer) return fail(cudaErrorMemoryAllocation);
-  stream->capture->memory.push_back(*pointer);
+  if (stream && stream->capture) stream->capture->memory.push_back(*pointer);
   return cudaSuccess;
 }
 
 cudaError_t free_async(void* pointer, cudaStream_t stream) {
-  if (!stream || !stream->capture) return free(pointer);
+  if (!stream && refused_during_capture()) return cudaErrorStreamCaptureUnsupported;
+  if (!stream || !stream->capture) {
+    std::free(pointer);
+    return cudaSuccess;
+  }
   const std::vector<void*>& owned = stream->capture->memory;
   if (std::find(owned.begin(), owned.end(), pointer) == owned.end())
     throw std::logic_error("emulated cudaFreeAsync during a capture of memory allocated before "

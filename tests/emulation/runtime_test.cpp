@@ -129,6 +129,12 @@ TEST(CudaRuntimeEmulationTest, LegacyStreamWorkDuringACaptureIsRefused) {
   std::vector<int> out(1, 0);
   expect_refused_during_capture(
       [&](cudaStream_t) { return cudaMemsetAsync(out.data(), 0, sizeof(int), nullptr); });
+  expect_refused_during_capture([](cudaStream_t) {
+    void* p = nullptr;
+    const cudaError_t status = cudaMallocAsync(&p, 16, nullptr);
+    if (status == cudaSuccess) cudaFreeAsync(p, nullptr);
+    return status;
+  });
   Stream stream;
   CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
   EXPECT_THROW(cuda::launch({1, 32}, add_to_each, 1, 1, out.data()), CudaError)
