@@ -4,12 +4,12 @@
 // Only for tests: a .cu file compiled as C++ with SGAN_CUDA_EMULATION defined (through
 // a .cpp that includes it) gets, through kernels/cuda/check.h, this file in place of the device:
 //
-// * every GPU thread of a block is a fiber (its own stack) on the calling thread; a block's
-//   fibers run one at a time, each until it reaches __syncthreads(), a warp shuffle or its end,
-//   one warp at a time, each as far as it can go before the next __syncthreads(), lanes and warps
-//   first to last, or last to first in blocks whose x + y + z is odd: a barrier missing between
-//   one thread's write and another's read gives a wrong result in one order or the other;
-//   a barrier opens when every thread of the block (of the warp, for a shuffle) that has not
+// * every GPU thread of a block is a fiber (its own stack) on the calling thread, and one fiber
+//   runs at a time, until it reaches __syncthreads(), a warp shuffle or its end. A block runs one
+//   warp at a time, each as far as it can go before the next __syncthreads(); warps and lanes go
+//   first to last, or last to first in blocks whose x + y + z is odd, so a barrier missing between
+//   one thread's write and another's read gives a wrong result in one order or the other. A
+//   barrier opens when every thread of the block (of the warp, for a shuffle) that has not
 //   returned has reached it, as on the GPU, where returned threads no longer count. Threads that
 //   wait at barriers that can never open (a __syncthreads() some threads skip) stop the launch
 //   with an error instead of hanging;

@@ -188,14 +188,9 @@ cudaError_t memcpy_async(void* destination, const void* source, std::size_t byte
   });
 }
 
-cudaError_t device_synchronize() {
-  return refused_during_capture() ? cudaErrorStreamCaptureUnsupported : cudaSuccess;
-}
+cudaError_t device_synchronize() { return stream_synchronize(nullptr); }
 
-cudaError_t stream_create(cudaStream_t* stream) {
-  *stream = new CUstream_st;
-  return cudaSuccess;
-}
+cudaError_t stream_create(cudaStream_t* stream) { return stream_create_with_flags(stream, 0); }
 
 cudaError_t stream_create_with_flags(cudaStream_t* stream, unsigned int) {
   *stream = new CUstream_st;

@@ -1,16 +1,13 @@
 #include "tests/support/gpu.h"
 
 #if defined(SGAN_WITH_CUDA)
-#include <cuda_runtime_api.h>
+#include "kernels/cuda/check.h" // the runtime, or in the emulated tests its emulation
 #endif
 
 namespace sgan::test {
 
 bool gpu_available(std::string* reason) {
-#if defined(SGAN_CUDA_EMULATION)
-  (void)reason;
-  return true; // the kernels run on the CPU (kernels/cuda/emulation.h)
-#elif defined(SGAN_WITH_CUDA)
+#if defined(SGAN_WITH_CUDA)
   int count = 0;
   const cudaError_t status = cudaGetDeviceCount(&count);
   if (status != cudaSuccess) {
