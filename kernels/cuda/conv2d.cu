@@ -1,7 +1,9 @@
 // conv2d on the GPU: the implicit-GEMM kernels of conv_implicit_gemm.cuh with the tile for each
-// shape, the split of backward_weight's long reduction, and the per-channel bias gradient.
+// shape and variant (conv_variants.h), the split of backward_weight's long reduction, and the
+// per-channel bias gradient.
 #include "kernels/conv2d.h"
 #include "kernels/cuda/conv_implicit_gemm.cuh"
+#include "kernels/cuda/conv_variants.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -12,18 +14,19 @@ namespace sgan::cuda {
 namespace {
 
 using conv::FastDivmod;
+using conv::Fragments;
 using conv::Tile;
 
 // forward / backward_data tiles, chosen by the number of output channels N so that a narrow
 // product does not leave most of a 64-wide tile idle. 256 threads each, 16 k per slice.
-using WideChannelsTile = Tile<64, 64, 16, 4, 4>;    // N > 32: 4 x 4 accumulators per thread
-using NarrowChannelsTile = Tile<128, 32, 16, 4, 4>; // 4 < N <= 32
-using FewChannelsTile = Tile<256, 4, 16, 4, 1>;     // N <= 4, e.g. G's 64 -> 1 output layer
+template <Fragments F> using WideChannelsTile = Tile<64, 64, 16, 4, 4, F>; // N > 32: 4 x 4 a thread
+template <Fragments F> using NarrowChannelsTile = Tile<128, 32, 16, 4, 4, F>; // 4 < N <= 32
+template <Fragments F> using FewChannelsTile = Tile<256, 4, 16, 4, 1, F>; // N <= 4, e.g. 64 -> 1
 
 // backward_weight tiles, chosen by its number of rows M = c_out.
-using WeightTile = Tile<64, 64, 16, 4, 4>;        // c_out > 32
-using NarrowWeightTile = Tile<32, 128, 16, 4, 4>; // 4 < c_out <= 32
-using FewWeightTile = Tile<4, 256, 16, 1, 4>;     // c_out <= 4
+template <Fragments F> using WeightTile = Tile<64, 64, 16, 4, 4, F>;        // c_out > 32
+template <Fragments F> using NarrowWeightTile = Tile<32, 128, 16, 4, 4, F>; // 4 < c_out <= 32
+template <Fragments F> using FewWeightTile = Tile<4, 256, 16, 1, 4, F>;     // c_out <= 4
 
 // backward_weight splits its K = n h_out w_out until there are about this many blocks (two for
 // each of an H100's 132 SMs), keeping at least this many k slices per split. The split depends on
@@ -103,19 +106,37 @@ void launch_conv_gemm(const Problem& problem, std::int64_t max_rows, int channel
          bias, epilogue, out);
 }
 
-template <class Problem>
+template <Fragments F, class Problem>
 void run_conv_gemm(const Problem& problem, std::int64_t max_rows, int channels, int phases,
                    const float* bias, const Activation& epilogue, float* out, cudaStream_t stream) {
-  if (max_rows == 0 || channels == 0) return; // an empty batch: nothing to write
   if (channels > 32)
-    launch_conv_gemm<WideChannelsTile>(problem, max_rows, channels, phases, bias, epilogue, out,
-                                       stream);
+    launch_conv_gemm<WideChannelsTile<F>>(problem, max_rows, channels, phases, bias, epilogue, out,
+                                          stream);
   else if (channels > 4)
-    launch_conv_gemm<NarrowChannelsTile>(problem, max_rows, channels, phases, bias, epilogue, out,
-                                         stream);
+    launch_conv_gemm<NarrowChannelsTile<F>>(problem, max_rows, channels, phases, bias, epilogue,
+                                            out, stream);
   else
-    launch_conv_gemm<FewChannelsTile>(problem, max_rows, channels, phases, bias, epilogue, out,
-                                      stream);
+    launch_conv_gemm<FewChannelsTile<F>>(problem, max_rows, channels, phases, bias, epilogue, out,
+                                         stream);
+}
+
+template <class Problem>
+void run_conv_gemm(ConvVariant variant, const Problem& problem, std::int64_t max_rows, int channels,
+                   int phases, const float* bias, const Activation& epilogue, float* out,
+                   cudaStream_t stream) {
+  if (max_rows == 0 || channels == 0) return; // an empty batch: nothing to write
+  switch (variant) {
+  case ConvVariant::strided_fragments:
+    return run_conv_gemm<Fragments::strided>(problem, max_rows, channels, phases, bias, epilogue,
+                                             out, stream);
+  case ConvVariant::contiguous_fragments:
+    return run_conv_gemm<Fragments::contiguous>(problem, max_rows, channels, phases, bias, epilogue,
+                                                out, stream);
+  case ConvVariant::contiguous_fragments_paired_lanes:
+    return run_conv_gemm<Fragments::contiguous_paired_lanes>(problem, max_rows, channels, phases,
+                                                             bias, epilogue, out, stream);
+  }
+  require(false, "unknown kernel variant");
 }
 
 template <class GemmTile>
@@ -144,6 +165,16 @@ void launch_weight_grad(const conv::WeightGradProblem& p, float* dw, cudaStream_
          partials.get());
   launch({elementwise_blocks(size, reduction_threads), reduction_threads, stream},
          sum_partials_kernel, size, splits, partials.get(), dw);
+}
+
+template <Fragments F>
+void run_weight_grad(const conv::WeightGradProblem& p, float* dw, cudaStream_t stream) {
+  if (p.rows > 32)
+    launch_weight_grad<WeightTile<F>>(p, dw, stream);
+  else if (p.rows > 4)
+    launch_weight_grad<NarrowWeightTile<F>>(p, dw, stream);
+  else
+    launch_weight_grad<FewWeightTile<F>>(p, dw, stream);
 }
 
 conv::ForwardProblem forward_problem(const Conv2dShape& s, const float* x, const float* w) {
@@ -213,38 +244,56 @@ conv::WeightGradProblem weight_grad_problem(const Conv2dShape& s, const float* x
 
 } // namespace
 
-void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y,
-                    const Activation& epilogue, cudaStream_t stream) {
+void conv2d_forward(ConvVariant variant, const Conv2dShape& s, const float* x, const float* w,
+                    const float* b, float* y, const Activation& epilogue, cudaStream_t stream) {
   const conv::ForwardProblem p = forward_problem(s, x, w);
-  run_conv_gemm(p, p.rows, s.c_out, 1, b, epilogue, y, stream);
+  run_conv_gemm(variant, p, p.rows, s.c_out, 1, b, epilogue, y, stream);
 }
 
-void conv2d_backward_data_epilogue(const Conv2dShape& s, const float* dy, const float* w,
-                                   const float* bias, const Activation& epilogue, float* dx,
-                                   cudaStream_t stream) {
+void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y,
+                    const Activation& epilogue, cudaStream_t stream) {
+  conv2d_forward(default_conv_variant, s, x, w, b, y, epilogue, stream);
+}
+
+void conv2d_backward_data_epilogue(ConvVariant variant, const Conv2dShape& s, const float* dy,
+                                   const float* w, const float* bias, const Activation& epilogue,
+                                   float* dx, cudaStream_t stream) {
   // The largest phase has ceil(h_in / s) rows and ceil(w_in / s) columns per image.
   const std::int64_t max_rows =
       std::int64_t(s.n) * ceil_div64(s.h_in, s.stride) * ceil_div64(s.w_in, s.stride);
   require(s.stride <= 255, "stride must be at most 255");
-  run_conv_gemm(backward_data_problem(s, dy, w), max_rows, s.c_in, s.stride * s.stride, bias,
-                epilogue, dx, stream);
+  run_conv_gemm(variant, backward_data_problem(s, dy, w), max_rows, s.c_in, s.stride * s.stride,
+                bias, epilogue, dx, stream);
+}
+
+void conv2d_backward_data(ConvVariant variant, const Conv2dShape& s, const float* dy,
+                          const float* w, float* dx, cudaStream_t stream) {
+  conv2d_backward_data_epilogue(variant, s, dy, w, nullptr, Activation::identity(), dx, stream);
 }
 
 void conv2d_backward_data(const Conv2dShape& s, const float* dy, const float* w, float* dx,
                           cudaStream_t stream) {
-  conv2d_backward_data_epilogue(s, dy, w, nullptr, Activation::identity(), dx, stream);
+  conv2d_backward_data(default_conv_variant, s, dy, w, dx, stream);
+}
+
+void conv2d_backward_weight(ConvVariant variant, const Conv2dShape& s, const float* x,
+                            const float* dy, float* dw, cudaStream_t stream) {
+  if (s.n == 0) return; // an empty batch adds nothing (and would leave the split size zero)
+  const conv::WeightGradProblem p = weight_grad_problem(s, x, dy);
+  switch (variant) {
+  case ConvVariant::strided_fragments:
+    return run_weight_grad<Fragments::strided>(p, dw, stream);
+  case ConvVariant::contiguous_fragments:
+    return run_weight_grad<Fragments::contiguous>(p, dw, stream);
+  case ConvVariant::contiguous_fragments_paired_lanes:
+    return run_weight_grad<Fragments::contiguous_paired_lanes>(p, dw, stream);
+  }
+  require(false, "unknown kernel variant");
 }
 
 void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw,
                             cudaStream_t stream) {
-  if (s.n == 0) return; // an empty batch adds nothing (and would leave the split size zero)
-  const conv::WeightGradProblem p = weight_grad_problem(s, x, dy);
-  if (s.c_out > 32)
-    launch_weight_grad<WeightTile>(p, dw, stream);
-  else if (s.c_out > 4)
-    launch_weight_grad<NarrowWeightTile>(p, dw, stream);
-  else
-    launch_weight_grad<FewWeightTile>(p, dw, stream);
+  conv2d_backward_weight(default_conv_variant, s, x, dy, dw, stream);
 }
 
 void channel_sum_accumulate(int images, int channels, std::int64_t pixels, const float* dy,

@@ -11,15 +11,16 @@
 //                                                                    k = (image, oh, ow)
 //
 // A block computes a bm x bn tile of the product, stepping through k in slices of bk; each thread
-// owns a tm x tn block of accumulators in registers, its rows and columns strided by bm / tm and
-// bn / tn so that a warp reads consecutive shared-memory words. The next slice is fetched from
-// global memory into registers while the current one is multiplied out of shared memory.
+// owns a tm x tn block of accumulators in registers, laid out in the tile as its Fragments say.
+// The next slice is fetched from global memory into registers while the current one is
+// multiplied out of shared memory.
 //
 // The forward and backward_data bias + activation epilogue is applied as the tile is written, so
 // conv_transpose2d's forward (conv2d's backward_data plus bias and activation) is one launch too.
 #include "kernels/activation.h"
 #include "kernels/conv2d.h"
 #include "kernels/cuda/common.cuh"
+#include "kernels/cuda/conv_variants.h"
 
 #include <cstdint>
 
@@ -57,33 +58,116 @@ struct FastDivmod {
   }
 };
 
+// Where a thread's tm x tn accumulators lie in the block tile, and so how it reads its operands
+// out of shared memory for each k. Every layout sums each output over the same k in the same
+// order: their results are bitwise equal; only the speed may differ (bench/TUNING.md).
+//
+// Shared memory returns 128 bytes a clock to an SM: one 32-bit register for a whole warp. A 4 x 4
+// thread tile needs 8 registers per k for 16 FMAs, and an SM retires 4 warp-FMAs a clock, so the
+// loads (8 clocks), not the FMAs (4), set the pace: half of peak, however the loads are
+// vectorised. But a load whose lanes agree in pairs (lanes l and l ^ 1, or l and l ^ 2, read one
+// address) packs two lanes into each 128 bytes returned, in half the clocks (NVIDIA's forum, for
+// sm_70 to sm_75; the profile's shared-memory wavefronts will say whether sm_90 does the same).
+enum class Fragments {
+  // Rows bm / tm apart, columns bn / tn apart; consecutive threads own consecutive rows, so each
+  // of a warp's tm + tn scalar shared loads per k reads consecutive words.
+  strided,
+  // tm adjacent rows and tn adjacent columns, read with 16-byte shared loads where tm (tn) is a
+  // multiple of 4 (a quarter of the load instructions); a warp covers 8 threads along the tile's
+  // fast axis (lane % 8) by 4 along the other (lane / 8).
+  contiguous,
+  // contiguous, with the lanes placed so that both loads agree in pairs: lane bit 0 and bit 4 are
+  // the slow-axis position, bits 1-3 the fast-axis one, so lanes l and l ^ 1 read the same
+  // fast-axis operand and lanes l and l ^ 2 the same slow-axis operand (CUTLASS's SIMT warp
+  // policies interleave their lanes likewise: RowMajorInterleaved<2>).
+  contiguous_paired_lanes,
+};
+
+SGAN_HOST_DEVICE constexpr bool is_contiguous(Fragments f) { return f != Fragments::strided; }
+
 // The block tile: bm x bn outputs per block, tm x tn per thread, k consumed bk at a time.
-template <int BM, int BN, int BK, int TM, int TN> struct Tile {
+template <int BM, int BN, int BK, int TM, int TN, Fragments F = Fragments::strided> struct Tile {
   static constexpr int bm = BM, bn = BN, bk = BK, tm = TM, tn = TN;
-  static constexpr int row_threads = BM / TM; // threads along m; a thread's rows are this apart
+  static constexpr Fragments fragments = F;
+  static constexpr int row_threads = BM / TM; // threads along m
   static constexpr int col_threads = BN / TN; // threads along n
   static constexpr int threads = row_threads * col_threads;
   static_assert(BM % TM == 0 && BN % TN == 0, "a thread's sub-tile must divide the block tile");
   static_assert(threads % warp_size == 0 && threads <= 1024, "whole warps, at most 1024 threads");
 };
 
-// Row stride of a shared-memory slice written k-fastest (a half-warp stores 16 consecutive k of
-// one row, the other half the next row): 2 x odd words put those 32 stores on 32 banks.
-SGAN_HOST_DEVICE constexpr int k_fastest_stride(int width) {
-  return width % 4 == 0 ? width + 2 : width + 1;
+// The tile offset of the e-th of a thread's `Count` rows (or columns), for the thread at `index`
+// of the `Threads` along that axis.
+template <Fragments F, int Count, int Threads>
+__device__ __forceinline__ int fragment_offset(int index, int e) {
+  return is_contiguous(F) ? index * Count + e : index + e * Threads;
 }
 
-// acc[r][c] += sum_kk a[kk][row + r row_step] * b[kk][col + c col_step] over one slice.
-template <int BK, int TM, int TN, int RowStep, int ColStep, int AStride, int BStride>
-__device__ __forceinline__ void multiply_slice(const float* a, const float* b, int row, int col,
-                                               float (&acc)[TM][TN]) {
+// Thread t's place on the tile's grid of FastThreads x SlowThreads threads. The fast axis is the
+// one the kernel's output writes are contiguous along, so that a warp's stores coalesce.
+template <Fragments F, int FastThreads, int SlowThreads>
+__device__ __forceinline__ void place_thread(int t, int& fast, int& slow) {
+  if constexpr (F == Fragments::strided) {
+    fast = t % FastThreads;
+    slow = t / FastThreads;
+  } else {
+    static_assert(FastThreads % 8 == 0 && SlowThreads % 4 == 0, "a warp covers 8 x 4 threads");
+    constexpr int warps_along_fast = FastThreads / 8;
+    const int lane = t % warp_size, warp = t / warp_size;
+    const int lane_fast = F == Fragments::contiguous ? lane % 8 : (lane >> 1) & 7;
+    const int lane_slow = F == Fragments::contiguous ? lane / 8 : (lane & 1) | (lane >> 4) << 1;
+    fast = warp % warps_along_fast * 8 + lane_fast;
+    slow = warp / warps_along_fast * 4 + lane_slow;
+  }
+}
+
+// Row stride of a shared-memory slice written k-fastest (a half-warp stores 16 consecutive k of
+// one row, the other half the next row). Strided fragments: 2 x odd words put those 32 stores on
+// 32 banks. Contiguous fragments read 16-byte vectors, so the stride is a multiple of 4 words
+// (4 x odd: the stores meet at most 2 to a bank).
+template <Fragments F> SGAN_HOST_DEVICE constexpr int k_fastest_stride(int width) {
+  if constexpr (!is_contiguous(F)) return width % 4 == 0 ? width + 2 : width + 1;
+  const int padded = (width + 3) / 4 * 4;
+  return padded / 4 % 2 == 1 ? padded : padded + 4;
+}
+
+// A thread's Count operand values for one k out of the slice row `slice_row`.
+template <Fragments F, int Count, int Threads>
+__device__ __forceinline__ void read_fragment(const float* slice_row, int index,
+                                              float (&fragment)[Count]) {
+  if constexpr (is_contiguous(F) && Count % 4 == 0) {
+    const float4* vectors = reinterpret_cast<const float4*>(slice_row + index * Count);
 #pragma unroll
-  for (int kk = 0; kk < BK; ++kk) {
+    for (int q = 0; q < Count / 4; ++q) {
+      const float4 v = vectors[q];
+      fragment[4 * q] = v.x;
+      fragment[4 * q + 1] = v.y;
+      fragment[4 * q + 2] = v.z;
+      fragment[4 * q + 3] = v.w;
+    }
+  } else {
+#pragma unroll
+    for (int e = 0; e < Count; ++e)
+      fragment[e] = slice_row[fragment_offset<F, Count, Threads>(index, e)];
+  }
+}
+
+// acc[r][c] += sum_kk a[kk][row(r)] * b[kk][col(c)] over one slice, a and b of row strides
+// AStride and BStride (16-byte aligned, and the strides multiples of 4, where fragments are read
+// as vectors).
+template <class Tile, int AStride, int BStride>
+__device__ __forceinline__ void multiply_slice(const float* a, const float* b, int row_index,
+                                               int col_index, float (&acc)[Tile::tm][Tile::tn]) {
+  constexpr Fragments F = Tile::fragments;
+  constexpr int TM = Tile::tm, TN = Tile::tn;
+  static_assert(!is_contiguous(F) ||
+                    ((TM % 4 != 0 || AStride % 4 == 0) && (TN % 4 != 0 || BStride % 4 == 0)),
+                "16-byte fragment loads need slice strides of whole vectors");
+#pragma unroll
+  for (int kk = 0; kk < Tile::bk; ++kk) {
     float a_frag[TM], b_frag[TN];
-#pragma unroll
-    for (int r = 0; r < TM; ++r) a_frag[r] = a[kk * AStride + row + r * RowStep];
-#pragma unroll
-    for (int c = 0; c < TN; ++c) b_frag[c] = b[kk * BStride + col + c * ColStep];
+    read_fragment<F, TM, Tile::row_threads>(a + kk * AStride, row_index, a_frag);
+    read_fragment<F, TN, Tile::col_threads>(b + kk * BStride, col_index, b_frag);
 #pragma unroll
     for (int r = 0; r < TM; ++r)
 #pragma unroll
@@ -287,10 +371,10 @@ __global__ void __launch_bounds__(Tile::threads)
   constexpr int a_loads = BK / a_k_step;
   // B is read k-fastest: the weights are contiguous in k for the forward pass.
   constexpr int b_loads = (BK * BN + threads - 1) / threads;
-  constexpr int b_stride = k_fastest_stride(BN);
+  constexpr int b_stride = k_fastest_stride<Tile::fragments>(BN);
 
-  __shared__ float a_slice[BK * BM];
-  __shared__ float b_slice[BK * b_stride];
+  __shared__ __align__(16) float a_slice[BK * BM];
+  __shared__ __align__(16) float b_slice[BK * b_stride];
 
   const auto g = problem.phase(blockIdx.z);
   const std::int64_t m0 = static_cast<std::int64_t>(blockIdx.x) * BM;
@@ -321,27 +405,29 @@ __global__ void __launch_bounds__(Tile::threads)
     }
   };
 
-  const int tm_index = t % Tile::row_threads, tn_index = t / Tile::row_threads;
+  // Output pixels m are contiguous in memory (within an image row), channels pixels apart.
+  int tm_index, tn_index;
+  place_thread<Tile::fragments, Tile::row_threads, Tile::col_threads>(t, tm_index, tn_index);
   float acc[TM][TN] = {};
   load(0);
   for (int k0 = 0; k0 < g.k_size; k0 += BK) {
     store();
     __syncthreads();
     if (k0 + BK < g.k_size) load(k0 + BK);
-    multiply_slice<BK, TM, TN, Tile::row_threads, Tile::col_threads, BM, b_stride>(
-        a_slice, b_slice, tm_index, tn_index, acc);
+    multiply_slice<Tile, BM, b_stride>(a_slice, b_slice, tm_index, tn_index, acc);
     __syncthreads();
   }
 
   const std::int64_t channel_stride = g.out_channel_stride();
 #pragma unroll
   for (int r = 0; r < TM; ++r) {
-    const std::int64_t m = m0 + tm_index + r * Tile::row_threads;
+    const std::int64_t m =
+        m0 + fragment_offset<Tile::fragments, TM, Tile::row_threads>(tm_index, r);
     if (m >= g.rows) continue;
     const std::int64_t offset = g.out_offset(m);
 #pragma unroll
     for (int c = 0; c < TN; ++c) {
-      const int n = n0 + tn_index + c * Tile::col_threads;
+      const int n = n0 + fragment_offset<Tile::fragments, TN, Tile::col_threads>(tn_index, c);
       if (n >= g.channels) continue;
       const float value = acc[r][c] + (bias ? __ldg(bias + n) : 0.0f);
       out[offset + n * channel_stride] = activation_apply(epilogue, value);
@@ -383,10 +469,11 @@ __global__ void __launch_bounds__(Tile::threads)
   constexpr int k_group = threads / BK; // rows of A (columns of B) one round of loads covers
   constexpr int a_loads = (BM + k_group - 1) / k_group;
   constexpr int b_loads = (BN + k_group - 1) / k_group;
-  constexpr int a_stride = k_fastest_stride(BM), b_stride = k_fastest_stride(BN);
+  constexpr int a_stride = k_fastest_stride<Tile::fragments>(BM);
+  constexpr int b_stride = k_fastest_stride<Tile::fragments>(BN);
 
-  __shared__ float a_slice[BK * a_stride];
-  __shared__ float b_slice[BK * b_stride];
+  __shared__ __align__(16) float a_slice[BK * a_stride];
+  __shared__ __align__(16) float b_slice[BK * b_stride];
 
   const int t = threadIdx.x;
   const int n0 = blockIdx.x * BN, m0 = blockIdx.y * BM;
@@ -454,26 +541,26 @@ __global__ void __launch_bounds__(Tile::threads)
   };
 
   // dw rows are contiguous in n, so threads run n-fastest for coalesced writes.
-  const int tn_index = t % Tile::col_threads, tm_index = t / Tile::col_threads;
+  int tn_index, tm_index;
+  place_thread<Tile::fragments, Tile::col_threads, Tile::row_threads>(t, tn_index, tm_index);
   float acc[TM][TN] = {};
   load(k_begin);
   for (int k0 = k_begin; k0 < k_end; k0 += BK) {
     store();
     __syncthreads();
     if (k0 + BK < k_end) load(k0 + BK);
-    multiply_slice<BK, TM, TN, Tile::row_threads, Tile::col_threads, a_stride, b_stride>(
-        a_slice, b_slice, tm_index, tn_index, acc);
+    multiply_slice<Tile, a_stride, b_stride>(a_slice, b_slice, tm_index, tn_index, acc);
     __syncthreads();
   }
 
   const std::int64_t split_offset = static_cast<std::int64_t>(blockIdx.z) * p.rows * p.cols;
 #pragma unroll
   for (int r = 0; r < TM; ++r) {
-    const int m = m0 + tm_index + r * Tile::row_threads;
+    const int m = m0 + fragment_offset<Tile::fragments, TM, Tile::row_threads>(tm_index, r);
     if (m >= p.rows) continue;
 #pragma unroll
     for (int c = 0; c < TN; ++c) {
-      const int n = n0 + tn_index + c * Tile::col_threads;
+      const int n = n0 + fragment_offset<Tile::fragments, TN, Tile::col_threads>(tn_index, c);
       if (n >= p.cols) continue;
       const std::int64_t e = static_cast<std::int64_t>(m) * p.cols + n;
       if (partials)
@@ -490,9 +577,9 @@ namespace sgan::cuda {
 
 // conv2d's backward_data with conv_transpose2d's forward epilogue: dx = act(b + conv2d^T(dy)).
 // bias may be null. Shared by conv2d.cu (no bias, identity) and conv_transpose2d.cu.
-void conv2d_backward_data_epilogue(const Conv2dShape& s, const float* dy, const float* w,
-                                   const float* bias, const Activation& epilogue, float* dx,
-                                   cudaStream_t stream);
+void conv2d_backward_data_epilogue(ConvVariant variant, const Conv2dShape& s, const float* dy,
+                                   const float* w, const float* bias, const Activation& epilogue,
+                                   float* dx, cudaStream_t stream);
 
 // db[c] += sum_{image, p} dy[image, c, p] for dy of shape [images, channels, pixels], in a fixed
 // order. Shared by conv2d's and conv_transpose2d's backward_bias.

@@ -1,15 +1,17 @@
-// The CUDA conv2d against the CPU reference run in double (tests/support/conv_checks.h): forward
+// The CUDA conv2d, each kernel variant, against the CPU reference run in double
+// (tests/support/conv_checks.h): forward
 // with every epilogue and each backward direction, on every SGAN conv layer and on awkward shapes
 // that fill no tile evenly (emulated on the CPU, the SGAN layers at batch 2). Outputs start
 // poisoned with NaN.
 #include "kernels/conv2d.h"
+#include "kernels/cuda/conv_variants.h"
 #include "tests/support/conv_checks.h"
 #include "tests/support/gpu.h"
 
 namespace sgan {
 namespace {
 
-struct Conv2dCuda {
+template <cuda::ConvVariant Variant> struct Conv2dCuda {
   using Op = test::Conv2dOp;
   using Buffer = test::DeviceBuffer<float>;
   struct Context {};
@@ -20,27 +22,33 @@ struct Conv2dCuda {
 
   static void forward(Context&, const Conv2dShape& s, const float* x, const float* w,
                       const float* b, float* y, const Activation& a) {
-    cuda::conv2d_forward(s, x, w, b, y, a, nullptr);
+    cuda::conv2d_forward(Variant, s, x, w, b, y, a, nullptr);
   }
   static void backward_data(Context&, const Conv2dShape& s, const float* dy, const float* w,
                             float* dx) {
-    cuda::conv2d_backward_data(s, dy, w, dx, nullptr);
+    cuda::conv2d_backward_data(Variant, s, dy, w, dx, nullptr);
   }
   static void backward_weight(Context&, const Conv2dShape& s, const float* x, const float* dy,
                               float* dw) {
-    cuda::conv2d_backward_weight(s, x, dy, dw, nullptr);
+    cuda::conv2d_backward_weight(Variant, s, x, dy, dw, nullptr);
   }
   static void backward_bias(Context&, const Conv2dShape& s, const float* dy, float* db) {
     cuda::conv2d_backward_bias(s, dy, db, nullptr);
   }
 };
 
-using Conv2dCudaTest = test::ConvCheckTest<Conv2dCuda>;
-SGAN_CONV_CHECK_TESTS(Conv2dCudaTest)
-INSTANTIATE_TEST_SUITE_P(SganLayers, Conv2dCudaTest,
-                         ::testing::ValuesIn(test::gpu_test_sgan_layers<Conv2dCudaTest::Op>()));
-INSTANTIATE_TEST_SUITE_P(AwkwardShapes, Conv2dCudaTest,
-                         ::testing::ValuesIn(Conv2dCudaTest::Op::awkward_shapes()));
+// Every variant of the implicit-GEMM kernels (kernels/cuda/conv_variants.h), the default included.
+#define SGAN_CONV2D_CUDA_TESTS(Fixture, Variant)                                                   \
+  using Fixture = test::ConvCheckTest<Conv2dCuda<Variant>>;                                        \
+  SGAN_CONV_CHECK_TESTS(Fixture)                                                                   \
+  INSTANTIATE_TEST_SUITE_P(SganLayers, Fixture,                                                    \
+                           ::testing::ValuesIn(test::gpu_test_sgan_layers<Fixture::Op>()));        \
+  INSTANTIATE_TEST_SUITE_P(AwkwardShapes, Fixture,                                                 \
+                           ::testing::ValuesIn(Fixture::Op::awkward_shapes()));
+SGAN_CONV2D_CUDA_TESTS(Conv2dCudaStridedFragmentsTest, cuda::ConvVariant::strided_fragments)
+SGAN_CONV2D_CUDA_TESTS(Conv2dCudaContiguousFragmentsTest, cuda::ConvVariant::contiguous_fragments)
+SGAN_CONV2D_CUDA_TESTS(Conv2dCudaContiguousFragmentsPairedLanesTest,
+                       cuda::ConvVariant::contiguous_fragments_paired_lanes)
 
 } // namespace
 } // namespace sgan

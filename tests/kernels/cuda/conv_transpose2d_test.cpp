@@ -2,13 +2,14 @@
 // forward with every epilogue and each backward direction, on G's two layers and on awkward
 // shapes (emulated on the CPU, G's layers at batch 2). Outputs start poisoned with NaN.
 #include "kernels/conv_transpose2d.h"
+#include "kernels/cuda/conv_variants.h"
 #include "tests/support/conv_checks.h"
 #include "tests/support/gpu.h"
 
 namespace sgan {
 namespace {
 
-struct ConvTranspose2dCuda {
+template <cuda::ConvVariant Variant> struct ConvTranspose2dCuda {
   using Op = test::ConvTranspose2dOp;
   using Buffer = test::DeviceBuffer<float>;
   struct Context {};
@@ -18,28 +19,35 @@ struct ConvTranspose2dCuda {
 
   static void forward(Context&, const ConvTranspose2dShape& s, const float* x, const float* w,
                       const float* b, float* y, const Activation& a) {
-    cuda::conv_transpose2d_forward(s, x, w, b, y, a, nullptr);
+    cuda::conv_transpose2d_forward(Variant, s, x, w, b, y, a, nullptr);
   }
   static void backward_data(Context&, const ConvTranspose2dShape& s, const float* dy,
                             const float* w, float* dx) {
-    cuda::conv_transpose2d_backward_data(s, dy, w, dx, nullptr);
+    cuda::conv_transpose2d_backward_data(Variant, s, dy, w, dx, nullptr);
   }
   static void backward_weight(Context&, const ConvTranspose2dShape& s, const float* x,
                               const float* dy, float* dw) {
-    cuda::conv_transpose2d_backward_weight(s, x, dy, dw, nullptr);
+    cuda::conv_transpose2d_backward_weight(Variant, s, x, dy, dw, nullptr);
   }
   static void backward_bias(Context&, const ConvTranspose2dShape& s, const float* dy, float* db) {
     cuda::conv_transpose2d_backward_bias(s, dy, db, nullptr);
   }
 };
 
-using ConvTranspose2dCudaTest = test::ConvCheckTest<ConvTranspose2dCuda>;
-SGAN_CONV_CHECK_TESTS(ConvTranspose2dCudaTest)
-INSTANTIATE_TEST_SUITE_P(
-    SganLayers, ConvTranspose2dCudaTest,
-    ::testing::ValuesIn(test::gpu_test_sgan_layers<ConvTranspose2dCudaTest::Op>()));
-INSTANTIATE_TEST_SUITE_P(AwkwardShapes, ConvTranspose2dCudaTest,
-                         ::testing::ValuesIn(ConvTranspose2dCudaTest::Op::awkward_shapes()));
+// Every variant of the implicit-GEMM kernels (kernels/cuda/conv_variants.h), the default included.
+#define SGAN_CONV_TRANSPOSE2D_CUDA_TESTS(Fixture, Variant)                                         \
+  using Fixture = test::ConvCheckTest<ConvTranspose2dCuda<Variant>>;                               \
+  SGAN_CONV_CHECK_TESTS(Fixture)                                                                   \
+  INSTANTIATE_TEST_SUITE_P(SganLayers, Fixture,                                                    \
+                           ::testing::ValuesIn(test::gpu_test_sgan_layers<Fixture::Op>()));        \
+  INSTANTIATE_TEST_SUITE_P(AwkwardShapes, Fixture,                                                 \
+                           ::testing::ValuesIn(Fixture::Op::awkward_shapes()));
+SGAN_CONV_TRANSPOSE2D_CUDA_TESTS(ConvTranspose2dCudaStridedFragmentsTest,
+                                 cuda::ConvVariant::strided_fragments)
+SGAN_CONV_TRANSPOSE2D_CUDA_TESTS(ConvTranspose2dCudaContiguousFragmentsTest,
+                                 cuda::ConvVariant::contiguous_fragments)
+SGAN_CONV_TRANSPOSE2D_CUDA_TESTS(ConvTranspose2dCudaContiguousFragmentsPairedLanesTest,
+                                 cuda::ConvVariant::contiguous_fragments_paired_lanes)
 
 } // namespace
 } // namespace sgan

@@ -1,0 +1,59 @@
+#pragma once
+// Variants of the implicit-GEMM convolution kernels (kernels/cuda/conv_implicit_gemm.cuh) that
+// wait for a GPU measurement: sgan_bench_kernels times each one beside the default on every
+// convolution case, in the same run, so a single GPU session can tell which to keep
+// (bench/TUNING.md); the tests hold each one to the CPU reference and to the default, bit for
+// bit. The cuda:: functions of kernels/conv2d.h and kernels/conv_transpose2d.h run the default.
+#include "kernels/conv2d.h"
+#include "kernels/conv_transpose2d.h"
+
+#if defined(SGAN_WITH_CUDA)
+namespace sgan::cuda {
+
+enum class ConvVariant {
+  // Each thread's 4 x 4 accumulators strided across the tile, read with scalar shared loads.
+  strided_fragments,
+  // 4 adjacent rows x 4 adjacent columns a thread, read with 16-byte shared loads: a quarter of
+  // the shared-memory instructions (bench/TUNING.md, prediction 1).
+  contiguous_fragments,
+  // contiguous_fragments with the lanes interleaved so that every shared load's lanes agree in
+  // pairs, which halves the shared-memory return cycles (prediction 1, revised).
+  contiguous_fragments_paired_lanes,
+};
+
+inline constexpr ConvVariant default_conv_variant = ConvVariant::strided_fragments;
+inline constexpr ConvVariant conv_variants[] = {ConvVariant::strided_fragments,
+                                                ConvVariant::contiguous_fragments,
+                                                ConvVariant::contiguous_fragments_paired_lanes};
+
+constexpr const char* conv_variant_name(ConvVariant v) {
+  switch (v) {
+  case ConvVariant::strided_fragments:
+    return "strided_fragments";
+  case ConvVariant::contiguous_fragments:
+    return "contiguous_fragments";
+  case ConvVariant::contiguous_fragments_paired_lanes:
+    return "contiguous_fragments_paired_lanes";
+  }
+  return "unknown";
+}
+
+void conv2d_forward(ConvVariant variant, const Conv2dShape& s, const float* x, const float* w,
+                    const float* b, float* y, const Activation& epilogue, cudaStream_t stream);
+void conv2d_backward_data(ConvVariant variant, const Conv2dShape& s, const float* dy,
+                          const float* w, float* dx, cudaStream_t stream);
+void conv2d_backward_weight(ConvVariant variant, const Conv2dShape& s, const float* x,
+                            const float* dy, float* dw, cudaStream_t stream);
+
+void conv_transpose2d_forward(ConvVariant variant, const ConvTranspose2dShape& s, const float* x,
+                              const float* w, const float* b, float* y, const Activation& epilogue,
+                              cudaStream_t stream);
+void conv_transpose2d_backward_data(ConvVariant variant, const ConvTranspose2dShape& s,
+                                    const float* dy, const float* w, float* dx,
+                                    cudaStream_t stream);
+void conv_transpose2d_backward_weight(ConvVariant variant, const ConvTranspose2dShape& s,
+                                      const float* x, const float* dy, float* dw,
+                                      cudaStream_t stream);
+
+} // namespace sgan::cuda
+#endif
