@@ -68,9 +68,18 @@ void register_shape(Gpu& gpu, const ActivationCase& c, int rows) {
 
 } // namespace
 
+// Each activation the recipes use, at a size past the L2 cache (cases.h's large_elements).
+const ActivationCase large_activation_cases[] = {
+    {"large", 1, 1024, Activation::leaky_relu(0.2f)}, {"large", 1, 1024, Activation::relu()},
+    {"large", 1, 1024, Activation::tanh()},           {"large", 1, 1024, Activation::sigmoid()},
+    {"large", 1, 1024, Activation::softplus()},
+};
+
 void register_activation_cases(Gpu& gpu) {
   for (const ActivationCase& c : activation_cases)
     for (const int batch : recipe_batches) register_shape(gpu, c, c.rows_per_batch * batch);
+  for (const ActivationCase& c : large_activation_cases)
+    register_shape(gpu, c, large_elements / c.row_size);
 }
 
 } // namespace sgan::bench

@@ -105,10 +105,20 @@ void register_shape(Gpu& gpu, const BatchNormCase& c, const BatchNormShape& s) {
 
 } // namespace
 
+// Both kinds at a size past the L2 cache (cases.h's large_elements): article G's bn3 and improved
+// G's bn1 with as many rows as that takes.
+const BatchNormCase large_batchnorm_cases[] = {
+    {"batchnorm2d", "large", 1, 64, 28 * 28, {0.01f, 1e-3f}, Activation::identity()},
+    {"batchnorm1d", "large", 1, 500, 1, {0.1f, 1e-4f}, Activation::softplus()},
+};
+
 void register_batchnorm_cases(Gpu& gpu) {
   for (const BatchNormCase& c : batchnorm_cases)
     for (const int batch : recipe_batches)
       register_shape(gpu, c, BatchNormShape{c.rows_per_batch * batch, c.channels, c.spatial});
+  for (const BatchNormCase& c : large_batchnorm_cases)
+    register_shape(
+        gpu, c, BatchNormShape{large_elements / (c.channels * c.spatial), c.channels, c.spatial});
 }
 
 } // namespace sgan::bench

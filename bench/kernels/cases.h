@@ -2,10 +2,27 @@
 // The case families of sgan_bench_kernels, one per op file (bench/kernels/<op>_bench.cpp). Each
 // file keeps its shapes in one table at its top, drawn from both recipes (../shared/SGAN.md), and
 // registers one case per (op, direction, shape, batch) that times our kernel and its twin.
+//
+// Convolution cases run once per kernel variant (kernels/cuda/conv_variants.h): the default under
+// the plain name, each candidate under "candidate/<variant>/<name>", both against the same twin.
 #if defined(SGAN_WITH_CUDNN)
 #include "bench/kernels/harness.h"
+#include "kernels/cuda/conv_variants.h"
+
+#include <string>
 
 namespace sgan::bench {
+
+// Memory-bound ops whose goal is a share of the copy bandwidth (batchnorm, activations, the loss,
+// Adam, the parameter average) are also timed on this many floats per array, under shape names
+// "large": 128 MiB an array, so every case's working set is several times the L2 cache (50 MB on
+// an H100, 60 MB on an H200) and the bandwidth measured is DRAM's.
+inline constexpr int large_elements = 1 << 25;
+
+inline std::string conv_variant_case_name(cuda::ConvVariant variant, const std::string& name) {
+  if (variant == cuda::default_conv_variant) return name;
+  return std::string("candidate/") + cuda::conv_variant_name(variant) + "/" + name;
+}
 
 void register_conv2d_cases(Gpu& gpu);
 void register_conv_transpose2d_cases(Gpu& gpu);

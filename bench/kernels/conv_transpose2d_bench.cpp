@@ -25,49 +25,52 @@ const ConvTranspose2dCase conv_transpose2d_cases[] = {
 
 void register_shape(Gpu& gpu, const ConvTranspose2dCase& c, const ConvTranspose2dShape& s) {
   const Activation epilogue = c.epilogue;
-  register_case(case_name("conv_transpose2d", "fwd", c.name, s.n), gpu,
-                [s, epilogue](benchmark::State& state, Gpu& g) {
-                  const auto x = random_array(s.x_size(), 1), w = random_array(s.w_size(), 2),
-                             b = random_array(std::size_t(s.c_out), 3);
-                  const DeviceArray<float> y(s.y_size());
-                  time_case(state, g, Work::compute(s.macs()),
-                            [&] {
-                              cuda::conv_transpose2d_forward(s, x.get(), w.get(), b.get(), y.get(),
-                                                             epilogue, g.stream());
-                            },
-                            {"cudnn", [&] {
-                               cudnn::conv_transpose2d_forward(s, x.get(), w.get(), b.get(),
-                                                               y.get(), epilogue, g.vendor());
-                             }});
-                });
-  register_case(case_name("conv_transpose2d", "bwd_data", c.name, s.n), gpu,
-                [s](benchmark::State& state, Gpu& g) {
-                  const auto dy = random_array(s.y_size(), 4), w = random_array(s.w_size(), 2);
-                  const DeviceArray<float> dx(s.x_size());
-                  time_case(state, g, Work::compute(s.macs()),
-                            [&] {
-                              cuda::conv_transpose2d_backward_data(s, dy.get(), w.get(), dx.get(),
-                                                                   g.stream());
-                            },
-                            {"cudnn", [&] {
-                               cudnn::conv_transpose2d_backward_data(s, dy.get(), w.get(), dx.get(),
-                                                                     g.vendor());
-                             }});
-                });
-  register_case(case_name("conv_transpose2d", "bwd_weight", c.name, s.n), gpu,
-                [s](benchmark::State& state, Gpu& g) {
-                  const auto x = random_array(s.x_size(), 1), dy = random_array(s.y_size(), 4);
-                  const DeviceArray<float> dw(s.w_size());
-                  time_case(state, g, Work::compute(s.macs()),
-                            [&] {
-                              cuda::conv_transpose2d_backward_weight(s, x.get(), dy.get(), dw.get(),
-                                                                     g.stream());
-                            },
-                            {"cudnn", [&] {
-                               cudnn::conv_transpose2d_backward_weight(s, x.get(), dy.get(),
-                                                                       dw.get(), g.vendor());
-                             }});
-                });
+  for (const cuda::ConvVariant v : cuda::conv_variants) {
+    register_case(conv_variant_case_name(v, case_name("conv_transpose2d", "fwd", c.name, s.n)), gpu,
+                  [s, epilogue, v](benchmark::State& state, Gpu& g) {
+                    const auto x = random_array(s.x_size(), 1), w = random_array(s.w_size(), 2),
+                               b = random_array(std::size_t(s.c_out), 3);
+                    const DeviceArray<float> y(s.y_size());
+                    time_case(state, g, Work::compute(s.macs()),
+                              [&] {
+                                cuda::conv_transpose2d_forward(v, s, x.get(), w.get(), b.get(),
+                                                               y.get(), epilogue, g.stream());
+                              },
+                              {"cudnn", [&] {
+                                 cudnn::conv_transpose2d_forward(s, x.get(), w.get(), b.get(),
+                                                                 y.get(), epilogue, g.vendor());
+                               }});
+                  });
+    register_case(conv_variant_case_name(v, case_name("conv_transpose2d", "bwd_data", c.name, s.n)),
+                  gpu, [s, v](benchmark::State& state, Gpu& g) {
+                    const auto dy = random_array(s.y_size(), 4), w = random_array(s.w_size(), 2);
+                    const DeviceArray<float> dx(s.x_size());
+                    time_case(state, g, Work::compute(s.macs()),
+                              [&] {
+                                cuda::conv_transpose2d_backward_data(v, s, dy.get(), w.get(),
+                                                                     dx.get(), g.stream());
+                              },
+                              {"cudnn", [&] {
+                                 cudnn::conv_transpose2d_backward_data(s, dy.get(), w.get(),
+                                                                       dx.get(), g.vendor());
+                               }});
+                  });
+    register_case(
+        conv_variant_case_name(v, case_name("conv_transpose2d", "bwd_weight", c.name, s.n)), gpu,
+        [s, v](benchmark::State& state, Gpu& g) {
+          const auto x = random_array(s.x_size(), 1), dy = random_array(s.y_size(), 4);
+          const DeviceArray<float> dw(s.w_size());
+          time_case(state, g, Work::compute(s.macs()),
+                    [&] {
+                      cuda::conv_transpose2d_backward_weight(v, s, x.get(), dy.get(), dw.get(),
+                                                             g.stream());
+                    },
+                    {"cudnn", [&] {
+                       cudnn::conv_transpose2d_backward_weight(s, x.get(), dy.get(), dw.get(),
+                                                               g.vendor());
+                     }});
+        });
+  }
   // Reads dy once; db is read and written.
   register_case(
       case_name("conv_transpose2d", "bwd_bias", c.name, s.n), gpu,

@@ -31,14 +31,15 @@ constexpr std::size_t improved_g_parameters =
 
 // Adam updates every model; the parameter average is kept by the improved recipe, for D. Add a
 // row to time another size.
+// The "large" rows are past the L2 cache (cases.h's large_elements).
 const ParameterBufferCase adam_cases[] = {
-    {"article.D", article_d_parameters},
-    {"article.G", article_g_parameters},
-    {"improved.D", improved_d_parameters},
-    {"improved.G", improved_g_parameters},
+    {"article.D", article_d_parameters},    {"article.G", article_g_parameters},
+    {"improved.D", improved_d_parameters},  {"improved.G", improved_g_parameters},
+    {"large", std::size_t(large_elements)},
 };
 const ParameterBufferCase ema_cases[] = {
     {"improved.D", improved_d_parameters},
+    {"large", std::size_t(large_elements)},
 };
 
 // Reads parameters, gradients and both moments; writes parameters and both moments.

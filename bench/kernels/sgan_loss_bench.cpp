@@ -91,6 +91,9 @@ void register_feature_matching(Gpu& gpu, const FeatureMatchingCase& c, int batch
 void register_sgan_loss_cases(Gpu& gpu) {
   for (const SganLossCase& c : sgan_loss_cases)
     for (const int batch : recipe_batches) register_loss(gpu, c, batch);
+  // D's loss of each recipe past the L2 cache: about large_elements logits (11 a row).
+  register_loss(gpu, {"large.article.D", 3, false, false}, large_elements / (3 * 11));
+  register_loss(gpu, {"large.improved.D", 3, true, false}, large_elements / (3 * 11));
   for (const FeatureMatchingCase& c : feature_matching_cases)
     for (const int batch : recipe_batches) register_feature_matching(gpu, c, batch);
 }
