@@ -7,12 +7,35 @@ MACHINE.txt is the "key: value" description bench/run_on_gpu.sh writes; KERNELS.
 are Google Benchmark JSON outputs of sgan_bench_kernels and sgan_bench_step; PYTORCH.json is what
 bench/pytorch/sgan_torch.py time --all prints (a JSON list). A missing or empty input is reported
 in the markdown and skipped, so a partial session still gives a report. Standard library only.
+
+The report opens with the benchmark issue's goals, each computed from the rows and marked met or
+not, then the candidate kernel variants against the defaults they would replace
+(kernels/cuda/conv_variants.h), then every row.
 """
 import argparse
 import json
 import math
+import re
 import sys
 from pathlib import Path
+
+# The convolutions the ratio goal covers, every direction: ours / cuDNN geometric mean <= 1.0, no
+# case over 1.5.
+CONV_OPS = ("conv2d", "conv_transpose2d")
+CONV_GEOMEAN_GOAL, CONV_WORST_GOAL = 1.0, 1.5
+# The memory-bound ops of the bandwidth goal: >= 80% of the copy bandwidth on the "large" shapes,
+# and no slower than the vendor's twin (where there is one) at the SGAN sizes.
+BANDWIDTH_OPS = ("batchnorm2d", "batchnorm1d", "relu", "leaky_relu", "tanh", "sigmoid", "softplus",
+                 "sgan_loss", "adam", "ema")
+BANDWIDTH_GOAL_PCT = 80.0
+# The whole iteration with CUDA graphs against PyTorch, per recipe and batch size.
+OURS_ITERATION = "sgan-cuda-graph"
+EAGER_GOAL, COMPILE_GOAL = 2.0, 1.3
+COMPILE_ENGINES = ("pytorch-compile", "pytorch-compile-cudagraphs")
+# An epoch of the article recipe at batch 64: one iteration per batch of the 59,900 unlabeled
+# images of a 100-label split (engine/sgan/epoch_order.cpp), in at most 2 seconds.
+EPOCH_RECIPE, EPOCH_BATCH, EPOCH_ITERATIONS, EPOCH_GOAL_S = "article", 64, 59900 // 64, 2.0
+CANDIDATE_PREFIX = "candidate"
 
 
 def read_machine(path):
@@ -79,13 +102,133 @@ def table(rows, title):
     return lines + [""]
 
 
+def case_parts(name):
+    """A case name's components, Google Benchmark's suffixes (iterations:51, manual_time) dropped."""
+    return [p for p in name.split("/")
+            if not re.fullmatch(r"(iterations|repeats|threads|min_time):.*|manual_time|real_time", p)]
+
+
+def is_candidate(row):
+    return case_parts(row["name"])[0] == CANDIDATE_PREFIX
+
+
+def verdict(met):
+    return "met" if met else "**not met**"
+
+
+def goals(kernels, step_rows, pytorch):
+    """The issue's goals, each computed from the rows there are; a goal without rows says so."""
+    lines = ["## Goals", ""]
+    defaults = [r for r in kernels if not is_candidate(r)]
+
+    conv = [(r["ratio"], case_parts(r["name"])) for r in defaults
+            if case_parts(r["name"])[0] in CONV_OPS and isinstance(r.get("ratio"), (int, float))]
+    if conv:
+        mean = geometric_mean([ratio for ratio, _ in conv])
+        worst_ratio, worst = max(conv)
+        lines.append(f"* Convolutions, ours/cuDNN time: geometric mean {fmt(mean)} over {len(conv)} "
+                     f"cases (goal <= {CONV_GEOMEAN_GOAL}): {verdict(mean <= CONV_GEOMEAN_GOAL)}; "
+                     f"worst {fmt(worst_ratio)}, {'/'.join(worst)} (goal <= {CONV_WORST_GOAL}): "
+                     f"{verdict(worst_ratio <= CONV_WORST_GOAL)}.")
+    else:
+        lines.append("* Convolutions, ours/cuDNN time: no rows.")
+
+    bandwidth = [(r, case_parts(r["name"])) for r in defaults
+                 if case_parts(r["name"])[0] in BANDWIDTH_OPS]
+    large = [(r.get("ours_roofline_pct"), parts) for r, parts in bandwidth
+             if parts[2].startswith("large") and isinstance(r.get("ours_roofline_pct"), (int, float))]
+    if large:
+        short = [(pct, parts) for pct, parts in large if pct < BANDWIDTH_GOAL_PCT]
+        lowest_pct, lowest = min(large)
+        lines.append(f"* Memory-bound ops at the large sizes, % of copy bandwidth (goal >= "
+                     f"{fmt(BANDWIDTH_GOAL_PCT)}): {len(large) - len(short)} of {len(large)} "
+                     f"cases {verdict(not short)}; lowest {fmt(lowest_pct)}, {'/'.join(lowest)}.")
+    else:
+        lines.append("* Memory-bound ops at the large sizes: no rows.")
+    small = [(r["ratio"], parts) for r, parts in bandwidth
+             if not parts[2].startswith("large") and isinstance(r.get("ratio"), (int, float))]
+    if small:
+        slower = [(ratio, parts) for ratio, parts in small if ratio > 1.0]
+        worst_ratio, worst = max(small)
+        lines.append(f"* Memory-bound ops at the SGAN sizes, ours/vendor time (goal <= 1): "
+                     f"{len(small) - len(slower)} of {len(small)} cases {verdict(not slower)}; "
+                     f"worst {fmt(worst_ratio)}, {'/'.join(worst)}.")
+    else:
+        lines.append("* Memory-bound ops at the SGAN sizes against the vendor: no rows.")
+
+    rates = iteration_rates(step_rows, pytorch)
+    compared = False
+    for (recipe, batch), case in sorted(rates.items()):
+        ours = case.get(OURS_ITERATION)
+        if not ours:
+            continue
+        eager = case.get("pytorch-eager")
+        compiled = [case[e] for e in COMPILE_ENGINES if case.get(e)]
+        parts = []
+        if eager:
+            parts.append(f"{fmt(ours / eager)}x PyTorch eager (goal >= {EAGER_GOAL}): "
+                         f"{verdict(ours / eager >= EAGER_GOAL)}")
+        if compiled:
+            best = max(compiled)
+            parts.append(f"{fmt(ours / best)}x the faster torch.compile (goal >= {COMPILE_GOAL}): "
+                         f"{verdict(ours / best >= COMPILE_GOAL)}")
+        if parts:
+            compared = True
+            lines.append(f"* Iteration, {recipe} at batch {batch}, {OURS_ITERATION}: "
+                         + "; ".join(parts) + ".")
+    if not compared:
+        lines.append(f"* Iteration against PyTorch: no {OURS_ITERATION} rows with a PyTorch twin.")
+    epoch_rate = rates.get((EPOCH_RECIPE, EPOCH_BATCH), {}).get(OURS_ITERATION)
+    if epoch_rate:
+        seconds = EPOCH_ITERATIONS / epoch_rate
+        lines.append(f"* An epoch of the {EPOCH_RECIPE} recipe at batch {EPOCH_BATCH} "
+                     f"({EPOCH_ITERATIONS} iterations at {fmt(epoch_rate)}/s): {fmt(seconds)} s "
+                     f"(goal <= {fmt(EPOCH_GOAL_S)} s): {verdict(seconds <= EPOCH_GOAL_S)}.")
+    else:
+        lines.append(f"* An epoch of the {EPOCH_RECIPE} recipe at batch {EPOCH_BATCH}: no "
+                     f"{OURS_ITERATION} row.")
+    return lines + [""]
+
+
+def candidates(kernels):
+    """Each candidate variant's row beside the default row of the same case."""
+    lines = ["## Candidate kernel variants against the defaults", ""]
+    by_case = {"/".join(case_parts(r["name"])): r for r in kernels if not is_candidate(r)}
+    rows = []
+    for r in kernels:
+        parts = case_parts(r["name"])
+        if parts[0] != CANDIDATE_PREFIX:
+            continue
+        default = by_case.get("/".join(parts[2:]))
+        rows.append((parts[1], "/".join(parts[2:]), default, r))
+    if not rows:
+        return lines + ["(no candidates)", ""]
+    lines.append("| variant | case | default us | candidate us | default / candidate "
+                 "| candidate / vendor |")
+    lines.append("|---|---|---|---|---|---|")
+    speedups = {}
+    for variant, case, default, r in rows:
+        ours, base = r.get("ours_us"), (default or {}).get("ours_us")
+        speedup = base / ours if ours and base else None
+        if speedup:
+            speedups.setdefault(variant, []).append(speedup)
+        cells = [variant, case, fmt(base) if base else "", fmt(ours) if ours else "",
+                 fmt(speedup) if speedup else "", fmt(r["ratio"]) if "ratio" in r else ""]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    for variant, values in speedups.items():
+        lines.append(f"{variant}: geometric mean speed-up {fmt(geometric_mean(values))} over "
+                     f"{len(values)} cases (above 1: faster than the default).")
+    return lines + [""]
+
+
 def geometric_mean(values):
     values = [v for v in values if v > 0]
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
 
 
-def iteration_comparison(step_rows, pytorch):
-    """Iterations per second of each engine, per recipe and batch size, side by side."""
+def iteration_rates(step_rows, pytorch):
+    """{(recipe, batch): {engine: iterations per second or None}} from both sources."""
     per_case = {}
     for row in step_rows:
         _, recipe, batch, engine = row["name"].split("/")[:4]
@@ -93,6 +236,12 @@ def iteration_comparison(step_rows, pytorch):
     for entry in pytorch or []:
         key = (entry["recipe"], int(entry["batch_size"]))
         per_case.setdefault(key, {})[entry["engine"]] = entry.get("it_per_s")
+    return per_case
+
+
+def iteration_comparison(step_rows, pytorch):
+    """Iterations per second of each engine, per recipe and batch size, side by side."""
+    per_case = iteration_rates(step_rows, pytorch)
     engines = sorted({e for case in per_case.values() for e in case})
     lines = ["## Whole iteration, iterations per second", ""]
     if not per_case:
@@ -123,10 +272,13 @@ def main():
 
     lines = ["# sgan benchmark results", ""]
     lines += [f"* {key}: {value}" for key, value in machine.items()] + [""]
-    ratios = [r["ratio"] for r in kernels if isinstance(r.get("ratio"), (int, float))]
+    ratios = [r["ratio"] for r in kernels
+              if not is_candidate(r) and isinstance(r.get("ratio"), (int, float))]
     if ratios:
         lines += [f"Kernels: geometric mean of ours/vendor time {fmt(geometric_mean(ratios))} over "
                   f"{len(ratios)} cases; worst {fmt(max(ratios))}.", ""]
+    lines += goals(kernels, step, pytorch)
+    lines += candidates(kernels)
     lines += iteration_comparison(step, pytorch)
     lines += table(step, "sgan_bench_step")
     lines += table(kernels, "sgan_bench_kernels")
