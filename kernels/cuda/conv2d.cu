@@ -28,6 +28,13 @@ template <Fragments F> using WeightTile = Tile<64, 64, 16, 4, 4, F>;        // c
 template <Fragments F> using NarrowWeightTile = Tile<32, 128, 16, 4, 4, F>; // 4 < c_out <= 32
 template <Fragments F> using FewWeightTile = Tile<4, 256, 16, 1, 4, F>;     // c_out <= 4
 
+// The one_column_tiles variant's tiles for a product of one column (N = 1: G's 64 -> 1 output
+// layer forward, D's 1 -> 64 input layer backward_data) or one row (backward_weight of a
+// 1-channel output), where the few-channel tiles above compute 3 zero columns (rows) for every
+// real one.
+using OneColumnTile = Tile<256, 1, 16, 1, 1>;
+using OneRowWeightTile = Tile<1, 256, 16, 1, 1>;
+
 // backward_weight splits its K = n h_out w_out until there are about this many blocks (two for
 // each of an H100's 132 SMs), keeping at least this many k slices per split. The split depends on
 // the shape only, so the result and its rounding are the same on every GPU.
@@ -135,6 +142,12 @@ void run_conv_gemm(ConvVariant variant, const Problem& problem, std::int64_t max
   case ConvVariant::contiguous_fragments_paired_lanes:
     return run_conv_gemm<Fragments::contiguous_paired_lanes>(problem, max_rows, channels, phases,
                                                              bias, epilogue, out, stream);
+  case ConvVariant::one_column_tiles:
+    if (channels == 1)
+      return launch_conv_gemm<OneColumnTile>(problem, max_rows, channels, phases, bias, epilogue,
+                                             out, stream);
+    return run_conv_gemm<Fragments::strided>(problem, max_rows, channels, phases, bias, epilogue,
+                                             out, stream);
   }
   require(false, "unknown kernel variant");
 }
@@ -287,6 +300,9 @@ void conv2d_backward_weight(ConvVariant variant, const Conv2dShape& s, const flo
     return run_weight_grad<Fragments::contiguous>(p, dw, stream);
   case ConvVariant::contiguous_fragments_paired_lanes:
     return run_weight_grad<Fragments::contiguous_paired_lanes>(p, dw, stream);
+  case ConvVariant::one_column_tiles:
+    if (p.rows == 1) return launch_weight_grad<OneRowWeightTile>(p, dw, stream);
+    return run_weight_grad<Fragments::strided>(p, dw, stream);
   }
   require(false, "unknown kernel variant");
 }

@@ -19,12 +19,17 @@ enum class ConvVariant {
   // contiguous_fragments with the lanes interleaved so that every shared load's lanes agree in
   // pairs, which halves the shared-memory return cycles (prediction 1, revised).
   contiguous_fragments_paired_lanes,
+  // strided_fragments, with a product of one column (N = 1) or one row (backward_weight's M = 1)
+  // on a 256 x 1 (1 x 256) tile instead of the 256 x 4 (4 x 256) one, whose other 3 columns
+  // (rows) are zeros: 2/5 of the shared-memory reads per useful FMA (bench/TUNING.md,
+  // prediction 2).
+  one_column_tiles,
 };
 
 inline constexpr ConvVariant default_conv_variant = ConvVariant::strided_fragments;
-inline constexpr ConvVariant conv_variants[] = {ConvVariant::strided_fragments,
-                                                ConvVariant::contiguous_fragments,
-                                                ConvVariant::contiguous_fragments_paired_lanes};
+inline constexpr ConvVariant conv_variants[] = {
+    ConvVariant::strided_fragments, ConvVariant::contiguous_fragments,
+    ConvVariant::contiguous_fragments_paired_lanes, ConvVariant::one_column_tiles};
 
 constexpr const char* conv_variant_name(ConvVariant v) {
   switch (v) {
@@ -34,6 +39,8 @@ constexpr const char* conv_variant_name(ConvVariant v) {
     return "contiguous_fragments";
   case ConvVariant::contiguous_fragments_paired_lanes:
     return "contiguous_fragments_paired_lanes";
+  case ConvVariant::one_column_tiles:
+    return "one_column_tiles";
   }
   return "unknown";
 }

@@ -49,6 +49,7 @@ SGAN_CONV2D_CUDA_TESTS(Conv2dCudaStridedFragmentsTest, cuda::ConvVariant::stride
 SGAN_CONV2D_CUDA_TESTS(Conv2dCudaContiguousFragmentsTest, cuda::ConvVariant::contiguous_fragments)
 SGAN_CONV2D_CUDA_TESTS(Conv2dCudaContiguousFragmentsPairedLanesTest,
                        cuda::ConvVariant::contiguous_fragments_paired_lanes)
+SGAN_CONV2D_CUDA_TESTS(Conv2dCudaOneColumnTilesTest, cuda::ConvVariant::one_column_tiles)
 
 } // namespace
 } // namespace sgan

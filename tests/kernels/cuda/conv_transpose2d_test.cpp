@@ -48,6 +48,8 @@ SGAN_CONV_TRANSPOSE2D_CUDA_TESTS(ConvTranspose2dCudaContiguousFragmentsTest,
                                  cuda::ConvVariant::contiguous_fragments)
 SGAN_CONV_TRANSPOSE2D_CUDA_TESTS(ConvTranspose2dCudaContiguousFragmentsPairedLanesTest,
                                  cuda::ConvVariant::contiguous_fragments_paired_lanes)
+SGAN_CONV_TRANSPOSE2D_CUDA_TESTS(ConvTranspose2dCudaOneColumnTilesTest,
+                                 cuda::ConvVariant::one_column_tiles)
 
 } // namespace
 } // namespace sgan
