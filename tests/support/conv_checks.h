@@ -28,11 +28,17 @@
 #include "tests/support/gpu.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstddef>
+#include <cstdlib>
+#include <cstring>
 #include <gtest/gtest.h>
 #include <limits>
 #include <ostream>
+#include <stdexcept>
+#include <string>
+#include <system_error>
 #include <vector>
 
 namespace sgan::test {
@@ -194,12 +200,31 @@ std::vector<ConvCase<Shape>> at_batch(const std::vector<ConvCase<Shape>>& cases,
   return out;
 }
 
-// The SGAN layers as the GPU tests run them: at the recipes' batches on a GPU, at batch 2 where the
-// kernels run emulated on the CPU, thread by thread (kernels/cuda/emulation.h).
+// The batch SGAN_TEST_SGAN_LAYER_BATCH names, or 0 where it is unset. bench/run_on_gpu.sh sets it
+// for compute-sanitizer, which runs every access through its checks: at a small batch the layer
+// geometries (and every tile edge they meet) are the same, at a fraction of the device time.
+inline int sgan_layer_batch_from_environment() {
+  const char* text = std::getenv("SGAN_TEST_SGAN_LAYER_BATCH");
+  if (text == nullptr || *text == '\0') return 0;
+  int batch = 0;
+  const char* end = text + std::strlen(text);
+  const auto [rest, error] = std::from_chars(text, end, batch);
+  if (error != std::errc() || rest != end || batch < 1)
+    throw std::invalid_argument(std::string("SGAN_TEST_SGAN_LAYER_BATCH must be a positive "
+                                            "integer, not '") +
+                                text + "'");
+  return batch;
+}
+
+// The SGAN layers as the GPU tests run them: at the recipes' batches on a GPU (or at
+// SGAN_TEST_SGAN_LAYER_BATCH), at batch 2 where the kernels run emulated on the CPU, thread by
+// thread (kernels/cuda/emulation.h).
 template <class Op> std::vector<ConvCase<typename Op::Shape>> gpu_test_sgan_layers() {
 #if defined(SGAN_CUDA_EMULATION)
   return at_batch(Op::sgan_layers(), 2);
 #else
+  if (const int batch = sgan_layer_batch_from_environment())
+    return at_batch(Op::sgan_layers(), batch);
   return Op::sgan_layers();
 #endif
 }
