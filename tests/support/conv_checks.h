@@ -414,3 +414,14 @@ protected:
   TEST_P(Fixture, BackwardWeightAccumulatesCpuGradient) { check_backward_weight(); }               \
   TEST_P(Fixture, BackwardWeightIsDeterministic) { check_backward_weight_is_deterministic(); }     \
   TEST_P(Fixture, BackwardBiasAccumulatesCpuGradient) { check_backward_bias(); }
+
+// The checks of a GPU subject as the test suite Fixture, on the SGAN layers as the GPU tests run
+// them (gpu_test_sgan_layers) and on the op's awkward shapes.
+#define SGAN_CONV_GPU_CHECK_SUITES(Fixture, Subject)                                               \
+  using Fixture = ::sgan::test::ConvCheckTest<Subject>;                                            \
+  SGAN_CONV_CHECK_TESTS(Fixture)                                                                   \
+  INSTANTIATE_TEST_SUITE_P(                                                                        \
+      SganLayers, Fixture,                                                                         \
+      ::testing::ValuesIn(::sgan::test::gpu_test_sgan_layers<Fixture::Op>()));                     \
+  INSTANTIATE_TEST_SUITE_P(AwkwardShapes, Fixture,                                                 \
+                           ::testing::ValuesIn(Fixture::Op::awkward_shapes()));

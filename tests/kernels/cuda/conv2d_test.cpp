@@ -38,18 +38,14 @@ template <cuda::ConvVariant Variant> struct Conv2dCuda {
 };
 
 // Every variant of the implicit-GEMM kernels (kernels/cuda/conv_variants.h), the default included.
-#define SGAN_CONV2D_CUDA_TESTS(Fixture, Variant)                                                   \
-  using Fixture = test::ConvCheckTest<Conv2dCuda<Variant>>;                                        \
-  SGAN_CONV_CHECK_TESTS(Fixture)                                                                   \
-  INSTANTIATE_TEST_SUITE_P(SganLayers, Fixture,                                                    \
-                           ::testing::ValuesIn(test::gpu_test_sgan_layers<Fixture::Op>()));        \
-  INSTANTIATE_TEST_SUITE_P(AwkwardShapes, Fixture,                                                 \
-                           ::testing::ValuesIn(Fixture::Op::awkward_shapes()));
-SGAN_CONV2D_CUDA_TESTS(Conv2dCudaStridedFragmentsTest, cuda::ConvVariant::strided_fragments)
-SGAN_CONV2D_CUDA_TESTS(Conv2dCudaContiguousFragmentsTest, cuda::ConvVariant::contiguous_fragments)
-SGAN_CONV2D_CUDA_TESTS(Conv2dCudaContiguousFragmentsPairedLanesTest,
-                       cuda::ConvVariant::contiguous_fragments_paired_lanes)
-SGAN_CONV2D_CUDA_TESTS(Conv2dCudaOneColumnTilesTest, cuda::ConvVariant::one_column_tiles)
+SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaStridedFragmentsTest,
+                           Conv2dCuda<cuda::ConvVariant::strided_fragments>)
+SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaContiguousFragmentsTest,
+                           Conv2dCuda<cuda::ConvVariant::contiguous_fragments>)
+SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaContiguousFragmentsPairedLanesTest,
+                           Conv2dCuda<cuda::ConvVariant::contiguous_fragments_paired_lanes>)
+SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaOneColumnTilesTest,
+                           Conv2dCuda<cuda::ConvVariant::one_column_tiles>)
 
 } // namespace
 } // namespace sgan

@@ -35,21 +35,15 @@ template <cuda::ConvVariant Variant> struct ConvTranspose2dCuda {
 };
 
 // Every variant of the implicit-GEMM kernels (kernels/cuda/conv_variants.h), the default included.
-#define SGAN_CONV_TRANSPOSE2D_CUDA_TESTS(Fixture, Variant)                                         \
-  using Fixture = test::ConvCheckTest<ConvTranspose2dCuda<Variant>>;                               \
-  SGAN_CONV_CHECK_TESTS(Fixture)                                                                   \
-  INSTANTIATE_TEST_SUITE_P(SganLayers, Fixture,                                                    \
-                           ::testing::ValuesIn(test::gpu_test_sgan_layers<Fixture::Op>()));        \
-  INSTANTIATE_TEST_SUITE_P(AwkwardShapes, Fixture,                                                 \
-                           ::testing::ValuesIn(Fixture::Op::awkward_shapes()));
-SGAN_CONV_TRANSPOSE2D_CUDA_TESTS(ConvTranspose2dCudaStridedFragmentsTest,
-                                 cuda::ConvVariant::strided_fragments)
-SGAN_CONV_TRANSPOSE2D_CUDA_TESTS(ConvTranspose2dCudaContiguousFragmentsTest,
-                                 cuda::ConvVariant::contiguous_fragments)
-SGAN_CONV_TRANSPOSE2D_CUDA_TESTS(ConvTranspose2dCudaContiguousFragmentsPairedLanesTest,
-                                 cuda::ConvVariant::contiguous_fragments_paired_lanes)
-SGAN_CONV_TRANSPOSE2D_CUDA_TESTS(ConvTranspose2dCudaOneColumnTilesTest,
-                                 cuda::ConvVariant::one_column_tiles)
+SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaStridedFragmentsTest,
+                           ConvTranspose2dCuda<cuda::ConvVariant::strided_fragments>)
+SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaContiguousFragmentsTest,
+                           ConvTranspose2dCuda<cuda::ConvVariant::contiguous_fragments>)
+SGAN_CONV_GPU_CHECK_SUITES(
+    ConvTranspose2dCudaContiguousFragmentsPairedLanesTest,
+    ConvTranspose2dCuda<cuda::ConvVariant::contiguous_fragments_paired_lanes>)
+SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaOneColumnTilesTest,
+                           ConvTranspose2dCuda<cuda::ConvVariant::one_column_tiles>)
 
 } // namespace
 } // namespace sgan

@@ -37,12 +37,7 @@ struct Conv2dCudnn {
   }
 };
 
-using Conv2dCudnnTest = test::ConvCheckTest<Conv2dCudnn>;
-SGAN_CONV_CHECK_TESTS(Conv2dCudnnTest)
-INSTANTIATE_TEST_SUITE_P(SganLayers, Conv2dCudnnTest,
-                         ::testing::ValuesIn(test::gpu_test_sgan_layers<Conv2dCudnnTest::Op>()));
-INSTANTIATE_TEST_SUITE_P(AwkwardShapes, Conv2dCudnnTest,
-                         ::testing::ValuesIn(Conv2dCudnnTest::Op::awkward_shapes()));
+SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudnnTest, Conv2dCudnn)
 
 } // namespace
 } // namespace sgan

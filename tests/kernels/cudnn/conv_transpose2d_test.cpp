@@ -36,13 +36,7 @@ struct ConvTranspose2dCudnn {
   }
 };
 
-using ConvTranspose2dCudnnTest = test::ConvCheckTest<ConvTranspose2dCudnn>;
-SGAN_CONV_CHECK_TESTS(ConvTranspose2dCudnnTest)
-INSTANTIATE_TEST_SUITE_P(
-    SganLayers, ConvTranspose2dCudnnTest,
-    ::testing::ValuesIn(test::gpu_test_sgan_layers<ConvTranspose2dCudnnTest::Op>()));
-INSTANTIATE_TEST_SUITE_P(AwkwardShapes, ConvTranspose2dCudnnTest,
-                         ::testing::ValuesIn(ConvTranspose2dCudnnTest::Op::awkward_shapes()));
+SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudnnTest, ConvTranspose2dCudnn)
 
 } // namespace
 } // namespace sgan
