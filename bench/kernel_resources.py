@@ -8,7 +8,9 @@ and of FMAs in its PTX. A markdown table, one row per kernel.
 Default source: kernels/cuda/conv2d.cu (every implicit-GEMM tile and variant). The counts are of
 instructions in the code (the k loop unrolled), not executed ones: for a changed kernel, a first
 check that the change did what it meant (e.g. 16-byte loads in place of scalar ones, no spills)
-before it costs device time. Needs nvcc and c++filt; standard library only.
+before it costs device time. nvcc 13.0 is not deterministic here: two compilations of the same
+source may differ by a load or a few registers (three runs, three different PTX files), so only a
+larger difference says something about a change. Needs nvcc and c++filt; standard library only.
 """
 import argparse
 import re
@@ -20,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def nvcc_command(nvcc, arch, source, *extra):
+def nvcc_command(nvcc, source, *extra):
     return [nvcc, "-std=c++20", "-O3", "-DNDEBUG", "-DSGAN_WITH_CUDA=1", f"-I{ROOT}", *extra,
             str(source)]
 
@@ -50,11 +52,11 @@ def short(name):
 def resources(nvcc, arch, source):
     with tempfile.TemporaryDirectory() as tmp:
         ptx_path = Path(tmp) / "kernels.ptx"
-        subprocess.run(nvcc_command(nvcc, arch, source, f"-arch=compute_{arch}", "-ptx", "-o",
+        subprocess.run(nvcc_command(nvcc, source, f"-arch=compute_{arch}", "-ptx", "-o",
                                     str(ptx_path)), check=True)
         ptx = ptx_path.read_text()
         verbose = subprocess.run(
-            nvcc_command(nvcc, arch, source, f"--generate-code=arch=compute_{arch},code=sm_{arch}",
+            nvcc_command(nvcc, source, f"--generate-code=arch=compute_{arch},code=sm_{arch}",
                          "-Xptxas", "-v", "-c", "-o", str(Path(tmp) / "kernels.o")),
             check=True, capture_output=True, text=True).stderr
 

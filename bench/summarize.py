@@ -119,10 +119,11 @@ def verdict(met):
 def goals(kernels, step_rows, pytorch):
     """The issue's goals, each computed from the rows there are; a goal without rows says so."""
     lines = ["## Goals", ""]
-    defaults = [r for r in kernels if not is_candidate(r)]
+    named = [(r, case_parts(r["name"])) for r in kernels]
+    defaults = [(r, parts) for r, parts in named if parts[0] != CANDIDATE_PREFIX]
 
-    conv = [(r["ratio"], case_parts(r["name"])) for r in defaults
-            if case_parts(r["name"])[0] in CONV_OPS and isinstance(r.get("ratio"), (int, float))]
+    conv = [(r["ratio"], parts) for r, parts in defaults
+            if parts[0] in CONV_OPS and isinstance(r.get("ratio"), (int, float))]
     if conv:
         mean = geometric_mean([ratio for ratio, _ in conv])
         worst_ratio, worst = max(conv)
@@ -133,8 +134,7 @@ def goals(kernels, step_rows, pytorch):
     else:
         lines.append("* Convolutions, ours/cuDNN time: no rows.")
 
-    bandwidth = [(r, case_parts(r["name"])) for r in defaults
-                 if case_parts(r["name"])[0] in BANDWIDTH_OPS]
+    bandwidth = [(r, parts) for r, parts in defaults if parts[0] in BANDWIDTH_OPS]
     large = [(r.get("ours_roofline_pct"), parts) for r, parts in bandwidth
              if parts[2].startswith("large") and isinstance(r.get("ours_roofline_pct"), (int, float))]
     if large:
