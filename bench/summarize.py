@@ -204,8 +204,8 @@ def candidates(kernels):
     if not rows:
         return lines + ["(no candidates)", ""]
     lines.append("| variant | case | default us | candidate us | default / candidate "
-                 "| candidate / vendor |")
-    lines.append("|---|---|---|---|---|---|")
+                 "| candidate / vendor | candidate % roofline |")
+    lines.append("|---|---|---|---|---|---|---|")
     speedups = {}
     for variant, case, default, r in rows:
         ours, base = r.get("ours_us"), (default or {}).get("ours_us")
@@ -213,7 +213,8 @@ def candidates(kernels):
         if speedup:
             speedups.setdefault(variant, []).append(speedup)
         cells = [variant, case, fmt(base) if base else "", fmt(ours) if ours else "",
-                 fmt(speedup) if speedup else "", fmt(r["ratio"]) if "ratio" in r else ""]
+                 fmt(speedup) if speedup else "", fmt(r["ratio"]) if "ratio" in r else "",
+                 fmt(r["ours_roofline_pct"]) if "ours_roofline_pct" in r else ""]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     for variant, values in speedups.items():

@@ -90,16 +90,16 @@ class CandidatesTest(unittest.TestCase):
         kernels = [
             row("conv2d/fwd/article.D.conv1/n192", ours_us=10.0, ratio=1.0),
             row("candidate/contiguous_fragments/conv2d/fwd/article.D.conv1/n192", ours_us=5.0,
-                ratio=0.5),
+                ratio=0.5, ours_roofline_pct=40.0),
             row("conv2d/bwd_data/article.D.conv2/n192", ours_us=30.0, ratio=1.5),
             row("candidate/contiguous_fragments/conv2d/bwd_data/article.D.conv2/n192",
                 ours_us=40.0, ratio=2.0),
         ]
         lines = summarize.candidates(kernels)
-        self.assertIn("| contiguous_fragments | conv2d/fwd/article.D.conv1/n192 | 10 | 5 | 2 | 0.5 |",
+        self.assertIn("| contiguous_fragments | conv2d/fwd/article.D.conv1/n192 | 10 | 5 | 2 | 0.5 | 40 |",
                       lines)
         self.assertIn("| contiguous_fragments | conv2d/bwd_data/article.D.conv2/n192 | 30 | 40 "
-                      "| 0.75 | 2 |", lines)
+                      "| 0.75 | 2 |  |", lines)
         # sqrt(2 * 0.75) = 1.22
         expected = f"{math.sqrt(2 * 0.75):.3g}"
         self.assertIn(f"contiguous_fragments: geometric mean speed-up {expected} over 2 cases "

@@ -3,10 +3,12 @@
 // file keeps its shapes in one table at its top, drawn from both recipes (../shared/SGAN.md), and
 // registers one case per (op, direction, shape, batch) that times our kernel and its twin.
 //
-// Convolution cases run once per kernel variant (kernels/cuda/conv_variants.h): the default under
-// the plain name, each candidate under "candidate/<variant>/<name>", both against the same twin.
+// Convolution and batchnorm cases run once per kernel variant (kernels/cuda/conv_variants.h,
+// batchnorm_variants.h): the default under the plain name, each candidate under
+// "candidate/<variant>/<name>", both against the same twin.
 #if defined(SGAN_WITH_CUDNN)
 #include "bench/kernels/harness.h"
+#include "kernels/cuda/batchnorm_variants.h"
 #include "kernels/cuda/conv_variants.h"
 
 #include <string>
@@ -19,9 +21,20 @@ namespace sgan::bench {
 // an H100, 60 MB on an H200) and the bandwidth measured is DRAM's.
 inline constexpr int large_elements = 1 << 25;
 
+inline std::string variant_case_name(bool is_default, const char* variant,
+                                     const std::string& name) {
+  return is_default ? name : std::string("candidate/") + variant + "/" + name;
+}
+
 inline std::string conv_variant_case_name(cuda::ConvVariant variant, const std::string& name) {
-  if (variant == cuda::default_conv_variant) return name;
-  return std::string("candidate/") + cuda::conv_variant_name(variant) + "/" + name;
+  return variant_case_name(variant == cuda::default_conv_variant, cuda::conv_variant_name(variant),
+                           name);
+}
+
+inline std::string batchnorm_variant_case_name(cuda::BatchNormVariant variant,
+                                               const std::string& name) {
+  return variant_case_name(variant == cuda::default_batchnorm_variant,
+                           cuda::batchnorm_variant_name(variant), name);
 }
 
 void register_conv2d_cases(Gpu& gpu);

@@ -1,6 +1,8 @@
-// Batch normalisation on the device. Train forward and backward run one block per channel: each
-// thread sums a fixed, strided subset of the channel's m = n * spatial values in double, then
-// block_sum adds the partial sums in a fixed order, so every run gives the same bits (no atomics).
+// Batch normalisation on the device: the one_block_per_channel variant (the default,
+// batchnorm_variants.h) and the dispatch to the others. Train forward and backward run one block
+// per channel: each thread sums a fixed, strided subset of the channel's m = n * spatial values in
+// double, then block_sum adds the partial sums in a fixed order, so every run gives the same bits
+// (no atomics).
 //
 // The batch statistics take one pass over x, as sums of values shifted by the channel's first
 // value K:  S1 = sum (x - K),  S2 = sum (x - K)^2,  mean = K + S1 / m,  var = S2 / m - (S1 / m)^2.
@@ -8,6 +10,8 @@
 // channel, |mean - K| is of the order of the spread, and in double the cancellation costs a digit
 // or two of sixteen. A second pass then normalises.
 #include "kernels/batchnorm.h"
+#include "kernels/cuda/batchnorm_split_channels.h"
+#include "kernels/cuda/batchnorm_variants.h"
 #include "kernels/cuda/common.cuh"
 
 #include <cstdint>
@@ -138,34 +142,70 @@ int channel_block_threads(std::uint32_t m) {
 
 } // namespace
 
-void batchnorm_forward_train(const BatchNormShape& s, const BatchNormHyper& hyper, const float* x,
-                             const float* gamma, const float* beta, float* y, float* running_mean,
-                             float* running_var, float* saved_mean, float* saved_invstd,
-                             const Activation& epilogue, cudaStream_t stream) {
+void batchnorm_forward_train(BatchNormVariant variant, const BatchNormShape& s,
+                             const BatchNormHyper& hyper, const float* x, const float* gamma,
+                             const float* beta, float* y, float* running_mean, float* running_var,
+                             float* saved_mean, float* saved_invstd, const Activation& epilogue,
+                             cudaStream_t stream) {
   if (s.size() == 0) return;
   const std::uint32_t m = values_per_channel(s);
+  if (variant == BatchNormVariant::split_channels)
+    return split_channels::forward_train(s, hyper, x, gamma, beta, y, running_mean, running_var,
+                                         saved_mean, saved_invstd, epilogue, stream);
   launch({unsigned(s.c), channel_block_threads(m), stream}, batchnorm_forward_train_kernel, s,
          hyper, epilogue, x, gamma, beta, y, running_mean, running_var, saved_mean, saved_invstd);
 }
 
-void batchnorm_forward_eval(const BatchNormShape& s, const BatchNormHyper& hyper, const float* x,
-                            const float* gamma, const float* beta, const float* running_mean,
-                            const float* running_var, float* y, const Activation& epilogue,
-                            cudaStream_t stream) {
+void batchnorm_forward_eval(BatchNormVariant variant, const BatchNormShape& s,
+                            const BatchNormHyper& hyper, const float* x, const float* gamma,
+                            const float* beta, const float* running_mean, const float* running_var,
+                            float* y, const Activation& epilogue, cudaStream_t stream) {
   if (s.size() == 0) return;
+  if (variant == BatchNormVariant::split_channels) {
+    values_per_channel(s); // throws where 32-bit indices within a channel would not do
+    return split_channels::forward_eval(s, hyper, x, gamma, beta, running_mean, running_var, y,
+                                        epilogue, stream);
+  }
   constexpr int threads = 256;
   const auto size = static_cast<std::int64_t>(s.size());
   launch({elementwise_blocks(size, threads), threads, stream}, batchnorm_forward_eval_kernel, s,
          hyper, epilogue, size, x, gamma, beta, running_mean, running_var, y);
 }
 
+void batchnorm_backward(BatchNormVariant variant, const BatchNormShape& s, const float* x,
+                        const float* dy, const float* gamma, const float* saved_mean,
+                        const float* saved_invstd, float* dx, float* dgamma, float* dbeta,
+                        cudaStream_t stream) {
+  if (s.size() == 0) return;
+  const std::uint32_t m = values_per_channel(s);
+  if (variant == BatchNormVariant::split_channels)
+    return split_channels::backward(s, x, dy, gamma, saved_mean, saved_invstd, dx, dgamma, dbeta,
+                                    stream);
+  launch({unsigned(s.c), channel_block_threads(m), stream}, batchnorm_backward_kernel, s, x, dy,
+         gamma, saved_mean, saved_invstd, dx, dgamma, dbeta);
+}
+
+void batchnorm_forward_train(const BatchNormShape& s, const BatchNormHyper& hyper, const float* x,
+                             const float* gamma, const float* beta, float* y, float* running_mean,
+                             float* running_var, float* saved_mean, float* saved_invstd,
+                             const Activation& epilogue, cudaStream_t stream) {
+  batchnorm_forward_train(default_batchnorm_variant, s, hyper, x, gamma, beta, y, running_mean,
+                          running_var, saved_mean, saved_invstd, epilogue, stream);
+}
+
+void batchnorm_forward_eval(const BatchNormShape& s, const BatchNormHyper& hyper, const float* x,
+                            const float* gamma, const float* beta, const float* running_mean,
+                            const float* running_var, float* y, const Activation& epilogue,
+                            cudaStream_t stream) {
+  batchnorm_forward_eval(default_batchnorm_variant, s, hyper, x, gamma, beta, running_mean,
+                         running_var, y, epilogue, stream);
+}
+
 void batchnorm_backward(const BatchNormShape& s, const float* x, const float* dy,
                         const float* gamma, const float* saved_mean, const float* saved_invstd,
                         float* dx, float* dgamma, float* dbeta, cudaStream_t stream) {
-  if (s.size() == 0) return;
-  const std::uint32_t m = values_per_channel(s);
-  launch({unsigned(s.c), channel_block_threads(m), stream}, batchnorm_backward_kernel, s, x, dy,
-         gamma, saved_mean, saved_invstd, dx, dgamma, dbeta);
+  batchnorm_backward(default_batchnorm_variant, s, x, dy, gamma, saved_mean, saved_invstd, dx,
+                     dgamma, dbeta, stream);
 }
 
 } // namespace sgan::cuda

@@ -1,7 +1,9 @@
 #pragma once
 // Device-side helpers shared by the hand-written kernels, and the one way they are launched.
+#include "kernels/backend.h"
 #include "kernels/cuda/check.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <source_location>
 #include <utility>
@@ -45,6 +47,56 @@ inline unsigned int elementwise_blocks(std::int64_t n, int threads) {
   const std::int64_t blocks = (n + threads - 1) / threads;
   return static_cast<unsigned int>(blocks < 1 ? 1 : (blocks > max_blocks ? max_blocks : blocks));
 }
+
+// x / d and x % d for 0 <= x < 2^31 and a divisor fixed per launch, by a multiply and a shift
+// (Granlund & Montgomery 1994, as in CUTLASS's FastDivmod): with l = ceil(log2 d) and
+// m = ceil(2^(31 + l) / d) < 2^32, floor(x / d) = floor(x m / 2^(31 + l)) for every x < 2^31.
+// Index decodes in inner loops divide by runtime sizes (kh kw, h_out w_out, h w, ...); a GPU has
+// no integer divider, and its software division costs ~20 instructions per element.
+struct FastDivmod {
+  int divisor = 1;
+  unsigned int multiplier = 0;
+  unsigned int shift = 0;
+
+  FastDivmod() = default;
+  SGAN_HOST_DEVICE explicit FastDivmod(int d) : divisor(d) {
+    if (d == 1) return;
+    unsigned int log2_ceil = 0;
+    while ((1ull << log2_ceil) < static_cast<unsigned long long>(d)) ++log2_ceil;
+    const unsigned int p = 31 + log2_ceil;
+    multiplier = static_cast<unsigned int>(((1ull << p) + static_cast<unsigned int>(d) - 1) /
+                                           static_cast<unsigned int>(d));
+    shift = p - 32;
+  }
+
+  __device__ int div(int x) const {
+    return divisor == 1
+               ? x
+               : static_cast<int>(__umulhi(static_cast<unsigned int>(x), multiplier) >> shift);
+  }
+  __device__ void divmod(int x, int& quotient, int& remainder) const {
+    quotient = div(x);
+    remainder = x - quotient * divisor;
+  }
+};
+
+// A device buffer of `count` T from the stream-ordered pool (cudaMallocAsync), released with
+// cudaFreeAsync on the same stream after the work queued before the release: no device
+// synchronisation, and capturable in a CUDA graph. Holds the partial sums of split reductions.
+template <typename T> class StreamScratch {
+public:
+  StreamScratch(std::size_t count, cudaStream_t stream) : stream_(stream) {
+    CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&data_), count * sizeof(T), stream_));
+  }
+  ~StreamScratch() { cudaFreeAsync(data_, stream_); }
+  StreamScratch(const StreamScratch&) = delete;
+  StreamScratch& operator=(const StreamScratch&) = delete;
+  T* get() const { return data_; }
+
+private:
+  T* data_ = nullptr;
+  cudaStream_t stream_;
+};
 
 // Sum over the 32 lanes of a warp by butterfly shuffles; every lane gets the total. The order of
 // additions is fixed, so the result is deterministic.

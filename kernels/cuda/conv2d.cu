@@ -13,7 +13,6 @@
 namespace sgan::cuda {
 namespace {
 
-using conv::FastDivmod;
 using conv::Fragments;
 using conv::Tile;
 
@@ -50,24 +49,6 @@ std::int64_t ceil_div64(std::int64_t a, std::int64_t b) { return (a + b - 1) / b
 void require(bool ok, const std::string& what) {
   if (!ok) throw std::invalid_argument("conv2d (cuda): " + what);
 }
-
-// A device buffer from the stream-ordered pool (cudaMallocAsync), released with cudaFreeAsync
-// on the same stream after the work queued before the release: no device synchronisation, and
-// capturable in a CUDA graph.
-class StreamScratch {
-public:
-  StreamScratch(std::size_t count, cudaStream_t stream) : stream_(stream) {
-    CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&data_), count * sizeof(float), stream_));
-  }
-  ~StreamScratch() { cudaFreeAsync(data_, stream_); }
-  StreamScratch(const StreamScratch&) = delete;
-  StreamScratch& operator=(const StreamScratch&) = delete;
-  float* get() const { return data_; }
-
-private:
-  float* data_ = nullptr;
-  cudaStream_t stream_;
-};
 
 // dw[e] += sum_z partials[z][e], z in increasing order: the second, fixed-order pass of the split
 // backward_weight reduction.
@@ -173,7 +154,7 @@ void launch_weight_grad(const conv::WeightGradProblem& p, float* dw, cudaStream_
   }
   // Each split writes its own slice of the workspace; sum_partials_kernel adds them in split order.
   const std::int64_t size = std::int64_t(p.rows) * p.cols;
-  const StreamScratch partials(static_cast<std::size_t>(splits * size), stream);
+  const StreamScratch<float> partials(static_cast<std::size_t>(splits * size), stream);
   launch({grid, GemmTile::threads, stream}, conv::weight_grad_kernel<GemmTile>, p, k_per_split, dw,
          partials.get());
   launch({elementwise_blocks(size, reduction_threads), reduction_threads, stream},

@@ -26,38 +26,6 @@
 
 namespace sgan::cuda::conv {
 
-// x / d and x % d for 0 <= x < 2^31 and a divisor fixed per launch, by a multiply and a shift
-// (Granlund & Montgomery 1994, as in CUTLASS's FastDivmod): with l = ceil(log2 d) and
-// m = ceil(2^(31 + l) / d) < 2^32, floor(x / d) = floor(x m / 2^(31 + l)) for every x < 2^31.
-// The index decodes in the inner loops divide by runtime sizes (kh kw, kw, h_out w_out, ...); a
-// GPU has no integer divider, and its software division costs ~20 instructions per element.
-struct FastDivmod {
-  int divisor = 1;
-  unsigned int multiplier = 0;
-  unsigned int shift = 0;
-
-  FastDivmod() = default;
-  SGAN_HOST_DEVICE explicit FastDivmod(int d) : divisor(d) {
-    if (d == 1) return;
-    unsigned int log2_ceil = 0;
-    while ((1ull << log2_ceil) < static_cast<unsigned long long>(d)) ++log2_ceil;
-    const unsigned int p = 31 + log2_ceil;
-    multiplier = static_cast<unsigned int>(((1ull << p) + static_cast<unsigned int>(d) - 1) /
-                                           static_cast<unsigned int>(d));
-    shift = p - 32;
-  }
-
-  __device__ int div(int x) const {
-    return divisor == 1
-               ? x
-               : static_cast<int>(__umulhi(static_cast<unsigned int>(x), multiplier) >> shift);
-  }
-  __device__ void divmod(int x, int& quotient, int& remainder) const {
-    quotient = div(x);
-    remainder = x - quotient * divisor;
-  }
-};
-
 // Where a thread's tm x tn accumulators lie in the block tile, and so how it reads its operands
 // out of shared memory for each k. Every layout sums each output over the same k in the same
 // order: their results are bitwise equal; only the speed may differ (bench/TUNING.md).

@@ -1,8 +1,11 @@
-// The CUDA batchnorm against the CPU reference run in double: train forward (output, saved and
-// running statistics), eval forward and backward, every epilogue, on the SGAN shapes (BatchNorm2d
-// in the article's G, BatchNorm1d in the improved G) and awkward ones (one value per channel, odd
-// channel counts, 5 x 7 maps, 300 x 28 x 28 values per channel). Outputs start NaN-poisoned.
+// The CUDA batchnorm, each variant (kernels/cuda/batchnorm_variants.h), against the CPU reference
+// run in double: train forward (output, saved and running statistics), eval forward and backward,
+// every epilogue, on the SGAN shapes (BatchNorm2d in the article's G, BatchNorm1d in the improved
+// G) and awkward ones (one value per channel, odd channel counts, 5 x 7 maps, 300 x 28 x 28 values
+// per channel: 58 splits of a channel, none a whole number of images; 700 rows of 33 channels: 6
+// splits, a last group of 32 channels with one). Outputs start NaN-poisoned.
 #include "kernels/batchnorm.h"
+#include "kernels/cuda/batchnorm_variants.h"
 #include "tests/support/compare.h"
 #include "tests/support/gpu.h"
 
@@ -11,10 +14,18 @@
 #include <cmath>
 #include <cstdint>
 #include <gtest/gtest.h>
+#include <ostream>
 #include <string>
 #include <vector>
 
 namespace sgan {
+namespace cuda {
+// The variant's name in test names and failure messages.
+void PrintTo(BatchNormVariant variant, std::ostream* out) {
+  *out << batchnorm_variant_name(variant);
+}
+} // namespace cuda
+
 namespace {
 
 // Bitwise comparison that reports a count and the first differing element, not whole vectors.
@@ -54,7 +65,8 @@ const BatchNormShape all_shapes[] = {
     {2, 3, 5},
     {3, 7, 5 * 7},
     {3, 129, 7 * 7},
-    {300, 3, 28 * 28}};
+    {300, 3, 28 * 28},
+    {700, 33, 1}};
 
 std::string name(const BatchNormShape& s) {
   return std::to_string(s.n) + "x" + std::to_string(s.c) + "x" + std::to_string(s.spatial);
@@ -90,14 +102,14 @@ struct TrainOutputs {
   std::vector<float> y, running_mean, running_var, saved_mean, saved_invstd;
 };
 
-TrainOutputs cuda_forward_train(const BatchNormShape& s, const BatchNormHyper& hyper,
-                                const std::vector<float>& x, const ChannelParams& p,
-                                const Activation& epilogue) {
+TrainOutputs cuda_forward_train(cuda::BatchNormVariant variant, const BatchNormShape& s,
+                                const BatchNormHyper& hyper, const std::vector<float>& x,
+                                const ChannelParams& p, const Activation& epilogue) {
   test::DeviceBuffer<float> x_dev(x), gamma_dev(p.gamma), beta_dev(p.beta), y_dev(s.size());
   test::DeviceBuffer<float> rm_dev(p.running_mean), rv_dev(p.running_var), sm_dev(s.c), si_dev(s.c);
-  cuda::batchnorm_forward_train(s, hyper, x_dev.get(), gamma_dev.get(), beta_dev.get(), y_dev.get(),
-                                rm_dev.get(), rv_dev.get(), sm_dev.get(), si_dev.get(), epilogue,
-                                nullptr);
+  cuda::batchnorm_forward_train(variant, s, hyper, x_dev.get(), gamma_dev.get(), beta_dev.get(),
+                                y_dev.get(), rm_dev.get(), rv_dev.get(), sm_dev.get(), si_dev.get(),
+                                epilogue, nullptr);
   return {y_dev.to_host(), rm_dev.to_host(), rv_dev.to_host(), sm_dev.to_host(), si_dev.to_host()};
 }
 
@@ -137,10 +149,10 @@ constexpr double output_rel_l2 = 2e-6, output_max_abs = 1e-5;
   return test::close(ref, got, statistics_tolerance, statistics_tolerance * largest_magnitude(ref));
 }
 
-void expect_train_matches_cpu(const BatchNormShape& s, const BatchNormHyper& hyper,
-                              const std::vector<float>& x, const ChannelParams& p,
-                              const Activation& a) {
-  const TrainOutputs got = cuda_forward_train(s, hyper, x, p, a);
+void expect_train_matches_cpu(cuda::BatchNormVariant variant, const BatchNormShape& s,
+                              const BatchNormHyper& hyper, const std::vector<float>& x,
+                              const ChannelParams& p, const Activation& a) {
+  const TrainOutputs got = cuda_forward_train(variant, s, hyper, x, p, a);
   const TrainReference ref = cpu_forward_train(s, hyper, x, p, a);
   const std::string what = name(s) + " " + activation_name(a.kind);
   EXPECT_TRUE(test::close(ref.y, got.y, output_rel_l2, output_max_abs)) << "y " << what;
@@ -150,32 +162,35 @@ void expect_train_matches_cpu(const BatchNormShape& s, const BatchNormHyper& hyp
   EXPECT_TRUE(statistics_close(ref.running_var, got.running_var)) << "running_var " << what;
 }
 
-TEST(BatchNormCudaTest, TrainForwardMatchesCpu) {
+class BatchNormCudaTest : public ::testing::TestWithParam<cuda::BatchNormVariant> {};
+
+TEST_P(BatchNormCudaTest, TrainForwardMatchesCpu) {
   SGAN_REQUIRE_GPU();
   const BatchNormHyper hyper{0.1f, 1e-5f};
   std::uint64_t seed = 100;
   for (const BatchNormShape& s : all_shapes)
     for (const Activation& a : all_activations) {
       seed += 10;
-      expect_train_matches_cpu(s, hyper, channel_inputs(s, seed, 3.0),
+      expect_train_matches_cpu(GetParam(), s, hyper, channel_inputs(s, seed, 3.0),
                                channel_params(s.c, seed + 5), a);
     }
 }
 
 // Means near 1000 with spreads near 1: E[x^2] - E[x]^2 in float would lose every digit of the
 // variance (mean^2 / var ~ 1e6 > 1 / float epsilon); the device's statistics must not.
-TEST(BatchNormCudaTest, TrainForwardIsAccurateFarFromZeroMean) {
+TEST_P(BatchNormCudaTest, TrainForwardIsAccurateFarFromZeroMean) {
   SGAN_REQUIRE_GPU();
   const BatchNormHyper hyper{0.01f, 1e-3f};
   for (const BatchNormShape& s : {BatchNormShape{64, 64, 28 * 28}, BatchNormShape{100, 500, 1},
                                   BatchNormShape{3, 7, 5 * 7}}) {
     std::vector<float> x = channel_inputs(s, 7, 1.0);
     for (float& v : x) v += 1000.0f;
-    expect_train_matches_cpu(s, hyper, x, channel_params(s.c, 8), Activation::identity());
+    expect_train_matches_cpu(GetParam(), s, hyper, x, channel_params(s.c, 8),
+                             Activation::identity());
   }
 }
 
-TEST(BatchNormCudaTest, EvalForwardMatchesCpu) {
+TEST_P(BatchNormCudaTest, EvalForwardMatchesCpu) {
   SGAN_REQUIRE_GPU();
   const BatchNormHyper hyper{0.1f, 1e-3f};
   std::uint64_t seed = 2000;
@@ -186,8 +201,9 @@ TEST(BatchNormCudaTest, EvalForwardMatchesCpu) {
       const ChannelParams p = channel_params(s.c, seed + 5);
       test::DeviceBuffer<float> x_dev(x), gamma_dev(p.gamma), beta_dev(p.beta), y_dev(s.size());
       test::DeviceBuffer<float> rm_dev(p.running_mean), rv_dev(p.running_var);
-      cuda::batchnorm_forward_eval(s, hyper, x_dev.get(), gamma_dev.get(), beta_dev.get(),
-                                   rm_dev.get(), rv_dev.get(), y_dev.get(), a, nullptr);
+      cuda::batchnorm_forward_eval(GetParam(), s, hyper, x_dev.get(), gamma_dev.get(),
+                                   beta_dev.get(), rm_dev.get(), rv_dev.get(), y_dev.get(), a,
+                                   nullptr);
 
       std::vector<double> y_ref(s.size());
       const std::vector<double> x_d = test::convert<double>(x);
@@ -210,7 +226,7 @@ TEST(BatchNormCudaTest, EvalForwardMatchesCpu) {
 // up to 235200 O(1) terms (magnitude up to ~1e3) rounded once to float. Batches of m = 2 are left
 // out: there dx is pure cancellation, O(eps / (x1 - x2)^2) of its terms, and has no relative
 // accuracy to test.
-TEST(BatchNormCudaTest, BackwardMatchesCpu) {
+TEST_P(BatchNormCudaTest, BackwardMatchesCpu) {
   SGAN_REQUIRE_GPU();
   const BatchNormHyper hyper;
   std::uint64_t seed = 3000;
@@ -221,14 +237,15 @@ TEST(BatchNormCudaTest, BackwardMatchesCpu) {
     const ChannelParams p = channel_params(s.c, seed + 5);
     const std::vector<float> dgamma_start = test::random_uniform<float>(s.c, seed + 6);
     const std::vector<float> dbeta_start = test::random_uniform<float>(s.c, seed + 7);
-    const TrainOutputs forward = cuda_forward_train(s, hyper, x, p, Activation::identity());
+    const TrainOutputs forward =
+        cuda_forward_train(GetParam(), s, hyper, x, p, Activation::identity());
 
     test::DeviceBuffer<float> x_dev(x), dy_dev(dy), gamma_dev(p.gamma), dx_dev(s.size());
     test::DeviceBuffer<float> sm_dev(forward.saved_mean), si_dev(forward.saved_invstd);
     test::DeviceBuffer<float> dgamma_dev(dgamma_start), dbeta_dev(dbeta_start);
-    cuda::batchnorm_backward(s, x_dev.get(), dy_dev.get(), gamma_dev.get(), sm_dev.get(),
-                             si_dev.get(), dx_dev.get(), dgamma_dev.get(), dbeta_dev.get(),
-                             nullptr);
+    cuda::batchnorm_backward(GetParam(), s, x_dev.get(), dy_dev.get(), gamma_dev.get(),
+                             sm_dev.get(), si_dev.get(), dx_dev.get(), dgamma_dev.get(),
+                             dbeta_dev.get(), nullptr);
 
     std::vector<double> dx_ref(s.size()), dgamma_ref = test::convert<double>(dgamma_start);
     std::vector<double> dbeta_ref = test::convert<double>(dbeta_start);
@@ -248,9 +265,9 @@ TEST(BatchNormCudaTest, BackwardMatchesCpu) {
 }
 
 // Fixed-order reductions: two runs give the same bits.
-TEST(BatchNormCudaTest, RepeatedRunsAreBitwiseIdentical) {
+TEST_P(BatchNormCudaTest, RepeatedRunsAreBitwiseIdentical) {
   SGAN_REQUIRE_GPU();
-  for (const BatchNormShape& s : {BatchNormShape{100, 64, 28 * 28}, BatchNormShape{100, 500, 1}}) {
+  for (const BatchNormShape& s : {BatchNormShape{100, 64, 28 * 28}, BatchNormShape{700, 33, 1}}) {
     const std::vector<float> x = channel_inputs(s, 4000, 1.0);
     const std::vector<float> dy = test::random_uniform<float>(s.size(), 4001);
     const ChannelParams p = channel_params(s.c, 4002);
@@ -261,12 +278,12 @@ TEST(BatchNormCudaTest, RepeatedRunsAreBitwiseIdentical) {
       test::DeviceBuffer<float> sm_dev(s.c), si_dev(s.c), dx_dev(s.size());
       test::DeviceBuffer<float> dgamma_dev(std::vector<float>(s.c, 0.0f));
       test::DeviceBuffer<float> dbeta_dev(std::vector<float>(s.c, 0.0f));
-      cuda::batchnorm_forward_train(s, BatchNormHyper{}, x_dev.get(), gamma_dev.get(),
+      cuda::batchnorm_forward_train(GetParam(), s, BatchNormHyper{}, x_dev.get(), gamma_dev.get(),
                                     beta_dev.get(), y_dev.get(), rm_dev.get(), rv_dev.get(),
                                     sm_dev.get(), si_dev.get(), Activation::relu(), nullptr);
-      cuda::batchnorm_backward(s, x_dev.get(), dy_dev.get(), gamma_dev.get(), sm_dev.get(),
-                               si_dev.get(), dx_dev.get(), dgamma_dev.get(), dbeta_dev.get(),
-                               nullptr);
+      cuda::batchnorm_backward(GetParam(), s, x_dev.get(), dy_dev.get(), gamma_dev.get(),
+                               sm_dev.get(), si_dev.get(), dx_dev.get(), dgamma_dev.get(),
+                               dbeta_dev.get(), nullptr);
       for (const auto* buffer : {&y_dev, &rv_dev, &si_dev, &dx_dev, &dgamma_dev, &dbeta_dev})
         runs.push_back(buffer->to_host());
     }
@@ -275,6 +292,11 @@ TEST(BatchNormCudaTest, RepeatedRunsAreBitwiseIdentical) {
       EXPECT_TRUE(bitwise_equal(runs[k], runs[half + k])) << name(s) << " " << k;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Variants, BatchNormCudaTest, ::testing::ValuesIn(cuda::batchnorm_variants),
+                         [](const ::testing::TestParamInfo<cuda::BatchNormVariant>& variant) {
+                           return std::string(cuda::batchnorm_variant_name(variant.param));
+                         });
 
 } // namespace
 } // namespace sgan
