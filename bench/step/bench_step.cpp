@@ -55,7 +55,8 @@ std::unique_ptr<SganTrainer> make_trainer(const StepCase& c, Context& ctx) {
   config.init_batch = std::min(config.init_batch, c.train_images);
   SemiSupervisedSet train =
       make_semi_supervised_set(bench::random_images(c.train_images, 1), config.labels, config.seed);
-  return std::make_unique<SganTrainer>(config, ctx, std::move(train), bench::random_images(1000, 2));
+  return std::make_unique<SganTrainer>(config, ctx, std::move(train),
+                                       bench::random_images(1000, 2));
 }
 
 double median(std::vector<double> v) {
@@ -124,6 +125,13 @@ void time_on_gpu(benchmark::State& state, const StepCase& c) {
     const double d_ms = median(discriminator);
     state.counters["d_step_ms"] = d_ms;
     state.counters["g_step_ms"] = ms - d_ms;
+  }
+  // What one replay runs: each node costs a launch gap on top of its work, so these say how much
+  // of median_ms the node count alone can explain (bench/TUNING.md).
+  if (trainer->uses_cuda_graph()) {
+    const CudaGraphNodes nodes = trainer->cuda_graph().nodes();
+    state.counters["graph_nodes"] = double(nodes.total);
+    state.counters["graph_kernels"] = double(nodes.kernels);
   }
   state.SetLabel(engine_name(c));
 }

@@ -1,6 +1,7 @@
 #include "engine/core/cuda_graph.h"
 
 #include <stdexcept>
+#include <vector>
 
 #if defined(SGAN_WITH_CUDA)
 #include "kernels/cuda/check.h"
@@ -41,6 +42,23 @@ void CudaGraph::replay(Context& ctx) {
   CUDA_CHECK(cudaGraphLaunch(static_cast<cudaGraphExec_t>(exec_), ctx.stream()));
 }
 
+CudaGraphNodes CudaGraph::nodes() const {
+  if (!captured()) throw std::logic_error("nodes of a CUDA graph that was never captured");
+  const auto graph = static_cast<cudaGraph_t>(graph_);
+  std::size_t count = 0;
+  CUDA_CHECK(cudaGraphGetNodes(graph, nullptr, &count));
+  std::vector<cudaGraphNode_t> nodes(count);
+  CUDA_CHECK(cudaGraphGetNodes(graph, nodes.data(), &count));
+  CudaGraphNodes result;
+  result.total = count;
+  for (std::size_t i = 0; i < count; ++i) {
+    cudaGraphNodeType type{};
+    CUDA_CHECK(cudaGraphNodeGetType(nodes[i], &type));
+    result.kernels += type == cudaGraphNodeTypeKernel;
+  }
+  return result;
+}
+
 #else
 
 CudaGraph::~CudaGraph() = default;
@@ -50,7 +68,10 @@ void CudaGraph::capture(Context&, const std::function<void()>&) {
 void CudaGraph::replay(Context&) {
   throw std::logic_error("CUDA graphs need a build with the CUDA backend");
 }
+CudaGraphNodes CudaGraph::nodes() const {
+  throw std::logic_error("CUDA graphs need a build with the CUDA backend");
+}
 
 #endif
 
-}  // namespace sgan
+} // namespace sgan

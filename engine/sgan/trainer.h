@@ -76,6 +76,10 @@ class SganTrainer {
   Model& discriminator() { return *d_; }
   Model& generator() { return *g_; }
   const LabeledSet& labeled() const { return labeled_; }
+  // Whether iterations replay one captured CUDA graph (config cuda_graph on the cuda backend),
+  // and that graph: captured() from the second step on.
+  bool uses_cuda_graph() const;
+  const CudaGraph& cuda_graph() const { return graph_; }
 
  private:
   void prepare_epoch();
@@ -85,7 +89,6 @@ class SganTrainer {
   void draw_noise(const std::uint64_t* counter);
   void advance_counter();
   void swap_in_average();  // D's weights := the average; the raw ones kept in raw_weights_
-  bool uses_cuda_graph() const;
   void notify(Phase phase) const;
 
   TrainConfig config_;

@@ -9,7 +9,10 @@
 // * one device, ordinal 0;
 // * a stream being captured (cudaStreamBeginCapture) runs nothing: kernel launches, cuBLAS GEMMs
 //   and device-to-device copies and memsets on it are recorded, their arguments copied as a
-//   launch copies them, and cudaGraphLaunch runs the recording. As in CUDA's thread-local capture
+//   launch copies them, and cudaGraphLaunch runs the recording. cudaGraphGetNodes and
+//   cudaGraphNodeGetType list what it recorded as the GPU's capture makes nodes: one a kernel
+//   launch or GEMM (kernel), copy, memset, cudaMallocAsync (memory allocation), cudaFreeAsync
+//   (memory free) and graph launch (child graph). As in CUDA's thread-local capture
 //   mode, what the GPU refuses during a capture fails here too and invalidates the capture: a
 //   synchronizing call (cudaMalloc, cudaFree, cudaMemcpy, cudaMemset, cudaStreamSynchronize), or
 //   work on the legacy default stream (stream 0). cudaMallocAsync on the capturing stream gives
@@ -60,10 +63,14 @@ cudaError_t graph_instantiate(cudaGraphExec_t* exec, cudaGraph_t graph,
 cudaError_t graph_launch(cudaGraphExec_t exec, cudaStream_t stream);
 cudaError_t graph_destroy(cudaGraph_t graph);
 cudaError_t graph_exec_destroy(cudaGraphExec_t exec);
+cudaError_t graph_get_nodes(cudaGraph_t graph, cudaGraphNode_t* nodes, std::size_t* count);
+cudaError_t graph_node_get_type(cudaGraphNode_t node, cudaGraphNodeType* type);
 
-// Runs `work` now, or records it where `stream` is being captured; an error where the GPU would
-// refuse work on `stream` (the legacy stream while this thread captures).
-cudaError_t submit(cudaStream_t stream, std::function<void()> work);
+// Runs `work` now, or records it as a graph node of type `node` where `stream` is being captured;
+// an error where the GPU would refuse work on `stream` (the legacy stream while this thread
+// captures).
+cudaError_t submit(cudaStream_t stream, std::function<void()> work,
+                   cudaGraphNodeType node = cudaGraphNodeTypeKernel);
 
 cublasStatus_t cublas_create(cublasHandle_t* handle);
 cublasStatus_t cublas_destroy(cublasHandle_t handle);
@@ -106,6 +113,8 @@ cublasStatus_t cublas_sgemm(cublasHandle_t handle, cublasOperation_t op_a, cubla
 #undef cudaGraphLaunch
 #undef cudaGraphDestroy
 #undef cudaGraphExecDestroy
+#undef cudaGraphGetNodes
+#undef cudaGraphNodeGetType
 #undef cublasCreate
 #undef cublasDestroy
 #undef cublasSetStream
@@ -138,6 +147,8 @@ cublasStatus_t cublas_sgemm(cublasHandle_t handle, cublasOperation_t op_a, cubla
 #define cudaGraphLaunch(...) ::sgan::emulation::graph_launch(__VA_ARGS__)
 #define cudaGraphDestroy(...) ::sgan::emulation::graph_destroy(__VA_ARGS__)
 #define cudaGraphExecDestroy(...) ::sgan::emulation::graph_exec_destroy(__VA_ARGS__)
+#define cudaGraphGetNodes(...) ::sgan::emulation::graph_get_nodes(__VA_ARGS__)
+#define cudaGraphNodeGetType(...) ::sgan::emulation::graph_node_get_type(__VA_ARGS__)
 #define cublasCreate(...) ::sgan::emulation::cublas_create(__VA_ARGS__)
 #define cublasDestroy(...) ::sgan::emulation::cublas_destroy(__VA_ARGS__)
 #define cublasSetStream(...) ::sgan::emulation::cublas_set_stream(__VA_ARGS__)

@@ -6,16 +6,24 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <stdexcept>
 #include <utility>
 #include <vector>
 
+// A node of a captured graph: what it is (the work itself is in Recording::work).
+struct CUgraphNode_st {
+  cudaGraphNodeType type;
+};
+
 namespace sgan::emulation {
 
-// What a capture recorded: the work in call order and the memory the graph owns.
+// What a capture recorded: the work in call order, the nodes the GPU's capture would have made
+// (the work's and the memory nodes'), and the memory the graph owns.
 struct Recording {
   std::vector<std::function<void()>> work;
+  std::deque<CUgraphNode_st> nodes;
   std::vector<void*> memory; // cudaMallocAsync'd during the capture
   ~Recording() {
     for (void* p : memory) std::free(p);
@@ -114,9 +122,10 @@ const char* get_error_string(cudaError_t error) {
   }
 }
 
-cudaError_t submit(cudaStream_t stream, std::function<void()> work) {
+cudaError_t submit(cudaStream_t stream, std::function<void()> work, cudaGraphNodeType node) {
   if (stream && stream->capture) {
     stream->capture->work.push_back(std::move(work));
+    stream->capture->nodes.push_back({node});
     return cudaSuccess;
   }
   if (!stream && refused_during_capture()) return cudaErrorStreamCaptureUnsupported;
@@ -142,7 +151,10 @@ cudaError_t malloc_async(void** pointer, std::size_t bytes, cudaStream_t stream)
   if (!stream && refused_during_capture()) return cudaErrorStreamCaptureUnsupported;
   *pointer = std::malloc(bytes ? bytes : 1);
   if (!*pointer) return fail(cudaErrorMemoryAllocation);
-  if (stream && stream->capture) stream->capture->memory.push_back(*pointer);
+  if (stream && stream->capture) {
+    stream->capture->memory.push_back(*pointer);
+    stream->capture->nodes.push_back({cudaGraphNodeTypeMemAlloc});
+  }
   return cudaSuccess;
 }
 
@@ -156,6 +168,7 @@ cudaError_t free_async(void* pointer, cudaStream_t stream) {
   if (std::find(owned.begin(), owned.end(), pointer) == owned.end())
     throw std::logic_error("emulated cudaFreeAsync during a capture of memory allocated before "
                            "it: not modelled");
+  stream->capture->nodes.push_back({cudaGraphNodeTypeMemFree});
   return cudaSuccess; // the graph's memory, freed with it
 }
 
@@ -173,9 +186,12 @@ cudaError_t memcpy(void* destination, const void* source, std::size_t bytes, cud
 }
 
 cudaError_t memset_async(void* pointer, int value, std::size_t bytes, cudaStream_t stream) {
-  return submit(stream, [=] {
-    if (bytes) std::memset(pointer, value, bytes);
-  });
+  return submit(
+      stream,
+      [=] {
+        if (bytes) std::memset(pointer, value, bytes);
+      },
+      cudaGraphNodeTypeMemset);
 }
 
 cudaError_t memcpy_async(void* destination, const void* source, std::size_t bytes,
@@ -183,9 +199,12 @@ cudaError_t memcpy_async(void* destination, const void* source, std::size_t byte
   if (stream && stream->capture && kind != cudaMemcpyDeviceToDevice)
     throw std::logic_error("emulated cudaMemcpyAsync to or from the host during a capture: not "
                            "modelled");
-  return submit(stream, [=] {
-    if (bytes) std::memmove(destination, source, bytes);
-  });
+  return submit(
+      stream,
+      [=] {
+        if (bytes) std::memmove(destination, source, bytes);
+      },
+      cudaGraphNodeTypeMemcpy);
 }
 
 cudaError_t device_synchronize() { return stream_synchronize(nullptr); }
@@ -235,9 +254,12 @@ cudaError_t graph_instantiate(cudaGraphExec_t* exec, cudaGraph_t graph, unsigned
 
 cudaError_t graph_launch(cudaGraphExec_t exec, cudaStream_t stream) {
   if (!exec) return fail(cudaErrorInvalidValue);
-  return submit(stream, [recording = exec->recording] {
-    for (const std::function<void()>& work : recording->work) work();
-  });
+  return submit(
+      stream,
+      [recording = exec->recording] {
+        for (const std::function<void()>& work : recording->work) work();
+      },
+      cudaGraphNodeTypeGraph);
 }
 
 cudaError_t graph_destroy(cudaGraph_t graph) {
@@ -247,6 +269,26 @@ cudaError_t graph_destroy(cudaGraph_t graph) {
 
 cudaError_t graph_exec_destroy(cudaGraphExec_t exec) {
   delete exec;
+  return cudaSuccess;
+}
+
+// As the runtime: with `nodes` null, the count; else up to *count nodes, and *count the number
+// written.
+cudaError_t graph_get_nodes(cudaGraph_t graph, cudaGraphNode_t* nodes, std::size_t* count) {
+  if (!graph || !count) return fail(cudaErrorInvalidValue);
+  std::deque<CUgraphNode_st>& recorded = graph->recording->nodes;
+  if (!nodes) {
+    *count = recorded.size();
+    return cudaSuccess;
+  }
+  *count = std::min(*count, recorded.size());
+  for (std::size_t i = 0; i < *count; ++i) nodes[i] = &recorded[i];
+  return cudaSuccess;
+}
+
+cudaError_t graph_node_get_type(cudaGraphNode_t node, cudaGraphNodeType* type) {
+  if (!node || !type) return fail(cudaErrorInvalidValue);
+  *type = node->type;
   return cudaSuccess;
 }
 

@@ -1,9 +1,10 @@
 // The emulated CUDA runtime and cuBLAS (kernels/cuda/emulated_runtime.h) keep the rules the
 // engine's cuda backend relies on, and refuse what the GPU refuses: a captured stream records its
-// work instead of running it, a graph runs the recording each time it is launched with the
-// arguments the capture saw, synchronizing calls and legacy-stream work during a capture fail and
-// invalidate it, and cublasSgemm computes column-major C = alpha op(A) op(B) + beta C as the
-// BLAS defines it (against a double reference here), never reading C when beta is 0.
+// work instead of running it (and lists it as the GPU's nodes), a graph runs the recording each
+// time it is launched with the arguments the capture saw, synchronizing calls and legacy-stream
+// work during a capture fail and invalidate it, and cublasSgemm computes column-major
+// C = alpha op(A) op(B) + beta C as the BLAS defines it (against a double reference here), never
+// reading C when beta is 0.
 #include "kernels/cuda/common.cuh"
 
 #include <cmath>
@@ -81,6 +82,42 @@ TEST(CudaRuntimeEmulationTest, ACapturedStreamRecordsAndEachGraphLaunchRunsTheRe
   EXPECT_EQ(out[5], 107);
   graph.launch(stream); // the memset runs again: a replay starts from what the capture recorded
   EXPECT_EQ(out[5], 7);
+}
+
+// The node types, in capture order, that a GPU's capture makes of each call.
+TEST(CudaRuntimeEmulationTest, AGraphListsANodePerCapturedCall) {
+  Stream stream;
+  std::vector<int> out(40, 7), copy(40);
+  CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+  cuda::launch({1, 32, stream}, add_to_each, 1, 40, out.data());
+  Graph inner(stream);
+
+  CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+  CUDA_CHECK(cudaMemsetAsync(out.data(), 0, out.size() * sizeof(int), stream));
+  cuda::launch({2, 32, stream}, add_to_each, 3, 40, out.data());
+  void* scratch = nullptr;
+  CUDA_CHECK(cudaMallocAsync(&scratch, 64, stream));
+  CUDA_CHECK(cudaMemcpyAsync(copy.data(), out.data(), out.size() * sizeof(int),
+                             cudaMemcpyDeviceToDevice, stream));
+  CUDA_CHECK(cudaFreeAsync(scratch, stream));
+  inner.launch(stream);
+  cudaGraph_t graph = nullptr;
+  CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
+
+  std::size_t count = 0;
+  CUDA_CHECK(cudaGraphGetNodes(graph, nullptr, &count));
+  ASSERT_EQ(count, 6u);
+  std::vector<cudaGraphNode_t> nodes(count);
+  CUDA_CHECK(cudaGraphGetNodes(graph, nodes.data(), &count));
+  const cudaGraphNodeType expected[] = {cudaGraphNodeTypeMemset, cudaGraphNodeTypeKernel,
+                                        cudaGraphNodeTypeMemAlloc, cudaGraphNodeTypeMemcpy,
+                                        cudaGraphNodeTypeMemFree, cudaGraphNodeTypeGraph};
+  for (std::size_t i = 0; i < count; ++i) {
+    cudaGraphNodeType type{};
+    CUDA_CHECK(cudaGraphNodeGetType(nodes[i], &type));
+    EXPECT_EQ(type, expected[i]) << "node " << i;
+  }
+  CUDA_CHECK(cudaGraphDestroy(graph));
 }
 
 TEST(CudaRuntimeEmulationTest, AGraphKeepsTheKernelArgumentsOfItsCapture) {
