@@ -1,8 +1,10 @@
-// The CUDA SGAN losses against the CPU reference run in double. The cross-entropy runs on
-// batches of 1, 3, 192 and 300 rows of mixed kinds, with explicit and fixed-zero fake logits,
-// moderate and extreme (+-80, +-1000) logits, more real classes than a warp has lanes, and
-// garbage labels on the rows that are not labeled. Feature matching runs on the improved recipe's
-// feature layer and on awkward sizes.
+// The CUDA SGAN losses against the CPU reference run in double. The cross-entropy, each variant
+// (kernels/cuda/sgan_loss_variants.h), runs on batches of 1, 3, 192 and 300 rows (a block of 256
+// and a partial one for staged_rows) of mixed kinds, with explicit and fixed-zero fake logits,
+// moderate and extreme (+-80, +-1000) logits, 31 real classes (staged_rows' widest row) and 37
+// (more than a warp has lanes), and garbage labels on the rows that are not labeled. Feature
+// matching runs on the improved recipe's feature layer and on awkward sizes.
+#include "kernels/cuda/sgan_loss_variants.h"
 #include "kernels/sgan_loss.h"
 #include "tests/support/compare.h"
 #include "tests/support/gpu.h"
@@ -11,10 +13,18 @@
 #include <cmath>
 #include <cstdint>
 #include <gtest/gtest.h>
+#include <ostream>
 #include <string>
 #include <vector>
 
 namespace sgan {
+namespace cuda {
+// The variant's name in test names and failure messages.
+void PrintTo(SganLossVariant variant, std::ostream* out) {
+  *out << sgan_loss_variant_name(variant);
+}
+} // namespace cuda
+
 namespace {
 
 struct Batch {
@@ -50,7 +60,7 @@ Batch make_batch(int rows, int classes, bool fixed_zero, std::uint64_t seed) {
 // Float expf/logf/log1pf are within 2 ulp; the largest losses (about 2000 at logits of +-1000)
 // carry float's 1e-7 relative rounding, so losses are compared relative to their size.
 // Gradients are O(weight) <= 2 and differences of O(1) terms: 2e-6 absolute.
-void expect_matches_cpu(const Batch& b, const std::string& what) {
+void expect_matches_cpu(cuda::SganLossVariant variant, const Batch& b, const std::string& what) {
   const std::vector<double> logits = test::convert<double>(b.logits);
   const std::vector<double> weight = test::convert<double>(b.weight);
   std::vector<double> loss_ref(b.s.rows), dlogits_ref(b.s.logits_size());
@@ -63,9 +73,9 @@ void expect_matches_cpu(const Batch& b, const std::string& what) {
   test::DeviceBuffer<SganRow> kind_dev(b.kind);
   test::DeviceBuffer<std::int32_t> label_dev(b.label), correct_dev(b.s.rows);
   test::DeviceBuffer<float> loss_dev(b.s.rows), dlogits_dev(b.s.logits_size());
-  cuda::sgan_softmax_xent_forward_backward(b.s, logits_dev.get(), kind_dev.get(), label_dev.get(),
-                                           weight_dev.get(), loss_dev.get(), dlogits_dev.get(),
-                                           correct_dev.get(), nullptr);
+  cuda::sgan_softmax_xent_forward_backward(variant, b.s, logits_dev.get(), kind_dev.get(),
+                                           label_dev.get(), weight_dev.get(), loss_dev.get(),
+                                           dlogits_dev.get(), correct_dev.get(), nullptr);
   const std::vector<float> loss = loss_dev.to_host();
   for (int r = 0; r < b.s.rows; ++r)
     EXPECT_NEAR(loss[r], loss_ref[r], 1e-6 + 1e-6 * std::fabs(loss_ref[r]))
@@ -74,19 +84,21 @@ void expect_matches_cpu(const Batch& b, const std::string& what) {
   EXPECT_EQ(correct_ref, correct_dev.to_host()) << what;
 }
 
-TEST(SganLossCudaTest, MixedBatchesMatchCpu) {
+class SganLossCudaTest : public ::testing::TestWithParam<cuda::SganLossVariant> {};
+
+TEST_P(SganLossCudaTest, MixedBatchesMatchCpu) {
   SGAN_REQUIRE_GPU();
   for (const bool fixed_zero : {false, true})
-    for (const int classes : {10, 1, 37})
+    for (const int classes : {10, 1, 31, 37})
       for (const int rows : {1, 3, 192, 300}) {
         const Batch b = make_batch(rows, classes, fixed_zero, rows * 131 + classes);
-        expect_matches_cpu(b, "rows " + std::to_string(rows) + " classes " +
-                                  std::to_string(classes) + " fixed_zero " +
-                                  std::to_string(fixed_zero));
+        expect_matches_cpu(GetParam(), b,
+                           "rows " + std::to_string(rows) + " classes " + std::to_string(classes) +
+                               " fixed_zero " + std::to_string(fixed_zero));
       }
 }
 
-TEST(SganLossCudaTest, OutOfRangeLabelGivesNaNAndNullCorrectIsAccepted) {
+TEST_P(SganLossCudaTest, OutOfRangeLabelGivesNaNAndNullCorrectIsAccepted) {
   SGAN_REQUIRE_GPU();
   Batch b = make_batch(3, 10, false, 9);
   b.kind = {SganRow::labeled, SganRow::labeled, SganRow::fake};
@@ -95,9 +107,9 @@ TEST(SganLossCudaTest, OutOfRangeLabelGivesNaNAndNullCorrectIsAccepted) {
   test::DeviceBuffer<SganRow> kind_dev(b.kind);
   test::DeviceBuffer<std::int32_t> label_dev(b.label);
   test::DeviceBuffer<float> loss_dev(3), dlogits_dev(b.s.logits_size());
-  cuda::sgan_softmax_xent_forward_backward(b.s, logits_dev.get(), kind_dev.get(), label_dev.get(),
-                                           weight_dev.get(), loss_dev.get(), dlogits_dev.get(),
-                                           nullptr, nullptr);
+  cuda::sgan_softmax_xent_forward_backward(GetParam(), b.s, logits_dev.get(), kind_dev.get(),
+                                           label_dev.get(), weight_dev.get(), loss_dev.get(),
+                                           dlogits_dev.get(), nullptr, nullptr);
   const std::vector<float> loss = loss_dev.to_host();
   const std::vector<float> dlogits = dlogits_dev.to_host();
   EXPECT_TRUE(std::isnan(loss[0]));
@@ -107,17 +119,19 @@ TEST(SganLossCudaTest, OutOfRangeLabelGivesNaNAndNullCorrectIsAccepted) {
   for (std::size_t j = 11; j < dlogits.size(); ++j) EXPECT_TRUE(std::isfinite(dlogits[j])) << j;
 }
 
-TEST(SganLossCudaTest, IsDeterministic) {
+TEST_P(SganLossCudaTest, IsDeterministic) {
   SGAN_REQUIRE_GPU();
   const Batch b = make_batch(300, 10, true, 17);
   test::DeviceBuffer<float> logits_dev(b.logits), weight_dev(b.weight);
   test::DeviceBuffer<SganRow> kind_dev(b.kind);
   test::DeviceBuffer<std::int32_t> label_dev(b.label), c1(300), c2(300);
   test::DeviceBuffer<float> l1(300), l2(300), d1(b.s.logits_size()), d2(b.s.logits_size());
-  cuda::sgan_softmax_xent_forward_backward(b.s, logits_dev.get(), kind_dev.get(), label_dev.get(),
-                                           weight_dev.get(), l1.get(), d1.get(), c1.get(), nullptr);
-  cuda::sgan_softmax_xent_forward_backward(b.s, logits_dev.get(), kind_dev.get(), label_dev.get(),
-                                           weight_dev.get(), l2.get(), d2.get(), c2.get(), nullptr);
+  cuda::sgan_softmax_xent_forward_backward(GetParam(), b.s, logits_dev.get(), kind_dev.get(),
+                                           label_dev.get(), weight_dev.get(), l1.get(), d1.get(),
+                                           c1.get(), nullptr);
+  cuda::sgan_softmax_xent_forward_backward(GetParam(), b.s, logits_dev.get(), kind_dev.get(),
+                                           label_dev.get(), weight_dev.get(), l2.get(), d2.get(),
+                                           c2.get(), nullptr);
   EXPECT_EQ(l1.to_host(), l2.to_host());
   EXPECT_EQ(d1.to_host(), d2.to_host());
   EXPECT_EQ(c1.to_host(), c2.to_host());
@@ -154,6 +168,11 @@ TEST(FeatureMatchingCudaTest, MatchesCpu) {
     EXPECT_TRUE(test::close(d_fake_ref, d_fake_dev.to_host(), 1e-5, 1e-5 * largest)) << what;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Variants, SganLossCudaTest, ::testing::ValuesIn(cuda::sgan_loss_variants),
+                         [](const ::testing::TestParamInfo<cuda::SganLossVariant>& variant) {
+                           return std::string(cuda::sgan_loss_variant_name(variant.param));
+                         });
 
 } // namespace
 } // namespace sgan
