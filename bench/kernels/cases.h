@@ -3,13 +3,14 @@
 // file keeps its shapes in one table at its top, drawn from both recipes (../shared/SGAN.md), and
 // registers one case per (op, direction, shape, batch) that times our kernel and its twin.
 //
-// Convolution, batchnorm and loss cases run once per kernel variant (kernels/cuda/*_variants.h):
-// the default under the plain name, each candidate under "candidate/<variant>/<name>", both
-// against the same twin.
+// Convolution, batchnorm, loss, activation and average cases run once per kernel variant
+// (kernels/cuda/*_variants.h): the default under the plain name, each candidate under
+// "candidate/<variant>/<name>", both against the same twin.
 #if defined(SGAN_WITH_CUDNN)
 #include "bench/kernels/harness.h"
 #include "kernels/cuda/batchnorm_variants.h"
 #include "kernels/cuda/conv_variants.h"
+#include "kernels/cuda/elementwise_variants.h"
 #include "kernels/cuda/sgan_loss_variants.h"
 
 #include <string>
@@ -36,6 +37,12 @@ inline std::string sgan_loss_variant_case_name(cuda::SganLossVariant variant,
                                                const std::string& name) {
   return variant_case_name(variant == cuda::default_sgan_loss_variant,
                            cuda::sgan_loss_variant_name(variant), name);
+}
+
+inline std::string elementwise_variant_case_name(cuda::ElementwiseVariant variant,
+                                                 const std::string& name) {
+  return variant_case_name(variant == cuda::default_elementwise_variant,
+                           cuda::elementwise_variant_name(variant), name);
 }
 
 inline std::string batchnorm_variant_case_name(cuda::BatchNormVariant variant,

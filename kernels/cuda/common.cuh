@@ -98,6 +98,11 @@ private:
   cudaStream_t stream_;
 };
 
+// Whether a pointer may be read and written as float4s (16-byte loads and stores).
+inline bool aligned16(const void* pointer) {
+  return reinterpret_cast<std::uintptr_t>(pointer) % 16 == 0;
+}
+
 // Sum over the 32 lanes of a warp by butterfly shuffles; every lane gets the total. The order of
 // additions is fixed, so the result is deterministic.
 template <typename T> __device__ inline T warp_sum(T value) {

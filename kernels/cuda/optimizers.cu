@@ -4,6 +4,7 @@
 // at a time in the same launch. The step scalars are loaded from device memory inside the kernel,
 // so a captured graph picks up each step's values.
 #include "kernels/cuda/common.cuh"
+#include "kernels/cuda/elementwise_variants.h"
 #include "kernels/optimizers.h"
 
 #include <cstdint>
@@ -68,14 +69,22 @@ __global__ void sgd_kernel(SgdHyper h, std::size_t n, const float* __restrict__ 
   }
 }
 
-__global__ void ema_kernel(std::size_t n, float rate, const float* __restrict__ params,
-                           float* __restrict__ ema) {
-  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n;
-       i += std::size_t(gridDim.x) * blockDim.x)
-    ema[i] += rate * (params[i] - ema[i]);
+// ema += rate (p - ema): elements [0, 4 quads) as float4s, the rest one by one (quads = 0: all).
+__global__ void ema_kernel(std::size_t n, std::size_t quads, float rate,
+                           const float* __restrict__ params, float* __restrict__ ema) {
+  const std::size_t first = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
+  const std::size_t stride = std::size_t(gridDim.x) * blockDim.x;
+  for (std::size_t i = first; i < quads; i += stride) {
+    const float4 p4 = reinterpret_cast<const float4*>(params)[i];
+    float4 e4 = reinterpret_cast<float4*>(ema)[i];
+    e4.x += rate * (p4.x - e4.x);
+    e4.y += rate * (p4.y - e4.y);
+    e4.z += rate * (p4.z - e4.z);
+    e4.w += rate * (p4.w - e4.w);
+    reinterpret_cast<float4*>(ema)[i] = e4;
+  }
+  for (std::size_t i = 4 * quads + first; i < n; i += stride) ema[i] += rate * (params[i] - ema[i]);
 }
-
-bool aligned16(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer) % 16 == 0; }
 
 } // namespace
 
@@ -96,10 +105,20 @@ void sgd_update(const SgdHyper& hyper, std::size_t n, const float* lr, float* pa
          sgd_kernel, hyper, n, lr, params, grads, velocity);
 }
 
-void ema_update(std::size_t n, float rate, const float* params, float* ema, cudaStream_t stream) {
+void ema_update(ElementwiseVariant variant, std::size_t n, float rate, const float* params,
+                float* ema, cudaStream_t stream) {
   if (n == 0) return;
-  launch({elementwise_blocks(std::int64_t(n), threads_per_block), threads_per_block, stream},
-         ema_kernel, n, rate, params, ema);
+  const bool quads = variant == ElementwiseVariant::four_floats_a_thread && aligned16(params) &&
+                     aligned16(ema);
+  const std::size_t quad_count = quads ? n / 4 : 0;
+  const std::size_t work_items = quad_count + (n - 4 * quad_count);
+  launch({elementwise_blocks(std::int64_t(work_items), threads_per_block), threads_per_block,
+          stream},
+         ema_kernel, n, quad_count, rate, params, ema);
+}
+
+void ema_update(std::size_t n, float rate, const float* params, float* ema, cudaStream_t stream) {
+  ema_update(default_elementwise_variant, n, rate, params, ema, stream);
 }
 
 } // namespace sgan::cuda

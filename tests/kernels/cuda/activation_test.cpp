@@ -1,14 +1,30 @@
-// The CUDA activations against the CPU reference (computed in double), forward and backward, on
-// sizes that do and do not fill whole blocks.
+// The CUDA activations, each variant (kernels/cuda/elementwise_variants.h), against the CPU
+// reference (computed in double), forward and backward, on sizes that do and do not fill whole
+// blocks or whole float4s, with the buffers aligned and one float off (where the float4 variant
+// falls back to one float a trip); and the variants against each other, bit for bit.
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <ostream>
+#include <string>
 #include <vector>
 
 #include "kernels/activation.h"
+#include "kernels/cuda/elementwise_variants.h"
 #include "tests/support/compare.h"
 #include "tests/support/gpu.h"
 
 namespace sgan {
+namespace cuda {
+// The variant's name in test names and failure messages.
+void PrintTo(ElementwiseVariant variant, std::ostream* out) {
+  *out << elementwise_variant_name(variant);
+}
+}  // namespace cuda
+
 namespace {
 
 const Activation all_activations[] = {Activation::identity(), Activation::relu(),
@@ -19,42 +35,112 @@ const Activation all_activations[] = {Activation::identity(), Activation::relu()
 // reference that is ~2.4e-7 relative per element.
 constexpr double tolerance = 1e-6;
 
-TEST(ActivationCudaTest, ForwardAndBackwardMatchCpu) {
-  SGAN_REQUIRE_GPU();
-  for (const std::size_t n : {std::size_t(1), std::size_t(3), std::size_t(12544 * 64),
-                              std::size_t(1000003)}) {
-    for (const Activation& a : all_activations) {
-      const std::vector<float> x = test::random_uniform<float>(n, n, -6, 6);
-      const std::vector<float> dy = test::random_uniform<float>(n, n + 1);
-
-      std::vector<double> y_ref(n), dx_ref(n);
-      const std::vector<double> x_d = test::convert<double>(x), dy_d = test::convert<double>(dy);
-      cpu::activation_forward(a, n, x_d.data(), y_ref.data());
-      // The backward is checked on the device's own y, so forward rounding does not propagate.
-      test::DeviceBuffer<float> x_dev(x), y_dev(n), dy_dev(dy), dx_dev(n);
-      cuda::activation_forward(a, n, x_dev.get(), y_dev.get(), nullptr);
-      const std::vector<float> y = y_dev.to_host();
-      EXPECT_TRUE(test::close(y_ref, y, tolerance, tolerance * 6)) << activation_name(a.kind) << " n=" << n;
-
-      const std::vector<double> y_d = test::convert<double>(y);
-      cpu::activation_backward(a, n, y_d.data(), dy_d.data(), dx_ref.data());
-      cuda::activation_backward(a, n, y_dev.get(), dy_dev.get(), dx_dev.get(), nullptr);
-      EXPECT_TRUE(test::close(dx_ref, dx_dev.to_host(), tolerance, tolerance))
-          << activation_name(a.kind) << " n=" << n;
-    }
+// n floats `offset` floats into a NaN-filled device buffer with a guard float after them.
+class OffsetBuffer {
+ public:
+  OffsetBuffer(std::size_t offset, std::size_t n) : offset_(offset), n_(n), buffer_(offset + n + 1) {}
+  OffsetBuffer(std::size_t offset, const std::vector<float>& values)
+      : OffsetBuffer(offset, values.size()) {
+    CUDA_CHECK(cudaMemcpy(get(), values.data(), values.size() * sizeof(float),
+                          cudaMemcpyHostToDevice));
   }
+  float* get() { return buffer_.get() + offset_; }
+  // The n floats, after checking that the floats around them are still NaN.
+  std::vector<float> to_host(const char* what) const {
+    const std::vector<float> all = buffer_.to_host();
+    for (std::size_t i = 0; i < all.size(); ++i)
+      if (i < offset_ || i >= offset_ + n_) {
+        EXPECT_TRUE(std::isnan(all[i])) << what << ": wrote outside its slice at " << i;
+      }
+    return std::vector<float>(all.begin() + std::ptrdiff_t(offset_),
+                              all.begin() + std::ptrdiff_t(offset_ + n_));
+  }
+
+ private:
+  std::size_t offset_, n_;
+  test::DeviceBuffer<float> buffer_;
+};
+
+class ActivationCudaTest : public ::testing::TestWithParam<cuda::ElementwiseVariant> {};
+
+TEST_P(ActivationCudaTest, ForwardAndBackwardMatchCpu) {
+  SGAN_REQUIRE_GPU();
+  for (const std::size_t offset : {std::size_t(0), std::size_t(1)})
+    for (const std::size_t n : {std::size_t(1), std::size_t(3), std::size_t(12544 * 64),
+                                std::size_t(1000003)}) {
+      for (const Activation& a : all_activations) {
+        const std::string what = std::string(activation_name(a.kind)) + " n=" +
+                                 std::to_string(n) + " offset " + std::to_string(offset);
+        const std::vector<float> x = test::random_uniform<float>(n, n, -6, 6);
+        const std::vector<float> dy = test::random_uniform<float>(n, n + 1);
+
+        std::vector<double> y_ref(n), dx_ref(n);
+        const std::vector<double> x_d = test::convert<double>(x), dy_d = test::convert<double>(dy);
+        cpu::activation_forward(a, n, x_d.data(), y_ref.data());
+        // The backward is checked on the device's own y, so forward rounding does not propagate.
+        OffsetBuffer x_dev(offset, x), y_dev(offset, n), dy_dev(offset, dy), dx_dev(offset, n);
+        cuda::activation_forward(GetParam(), a, n, x_dev.get(), y_dev.get(), nullptr);
+        const std::vector<float> y = y_dev.to_host("y");
+        EXPECT_TRUE(test::close(y_ref, y, tolerance, tolerance * 6)) << what;
+
+        const std::vector<double> y_d = test::convert<double>(y);
+        cpu::activation_backward(a, n, y_d.data(), dy_d.data(), dx_ref.data());
+        cuda::activation_backward(GetParam(), a, n, y_dev.get(), dy_dev.get(), dx_dev.get(),
+                                  nullptr);
+        EXPECT_TRUE(test::close(dx_ref, dx_dev.to_host("dx"), tolerance, tolerance)) << what;
+      }
+    }
 }
 
-TEST(ActivationCudaTest, BackwardWorksInPlace) {
+TEST_P(ActivationCudaTest, WorksInPlace) {
   SGAN_REQUIRE_GPU();
   const std::size_t n = 4097;
   const std::vector<float> x = test::random_uniform<float>(n, 7, -3, 3);
   const std::vector<float> dy = test::random_uniform<float>(n, 8);
   test::DeviceBuffer<float> x_dev(x), y_dev(n), d_dev(dy), dx_dev(n);
-  cuda::activation_forward(Activation::sigmoid(), n, x_dev.get(), y_dev.get(), nullptr);
-  cuda::activation_backward(Activation::sigmoid(), n, y_dev.get(), d_dev.get(), dx_dev.get(), nullptr);
-  cuda::activation_backward(Activation::sigmoid(), n, y_dev.get(), d_dev.get(), d_dev.get(), nullptr);
+  cuda::activation_forward(GetParam(), Activation::sigmoid(), n, x_dev.get(), y_dev.get(), nullptr);
+  cuda::activation_forward(GetParam(), Activation::sigmoid(), n, x_dev.get(), x_dev.get(), nullptr);
+  EXPECT_EQ(x_dev.to_host(), y_dev.to_host());
+  cuda::activation_backward(GetParam(), Activation::sigmoid(), n, y_dev.get(), d_dev.get(),
+                            dx_dev.get(), nullptr);
+  cuda::activation_backward(GetParam(), Activation::sigmoid(), n, y_dev.get(), d_dev.get(),
+                            d_dev.get(), nullptr);
   EXPECT_EQ(d_dev.to_host(), dx_dev.to_host());
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, ActivationCudaTest,
+                         ::testing::ValuesIn(cuda::elementwise_variants),
+                         [](const ::testing::TestParamInfo<cuda::ElementwiseVariant>& variant) {
+                           return std::string(cuda::elementwise_variant_name(variant.param));
+                         });
+
+::testing::AssertionResult bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::bit_cast<std::uint32_t>(a[i]) != std::bit_cast<std::uint32_t>(b[i]))
+      return ::testing::AssertionFailure() << "element " << i << ": " << a[i] << " vs " << b[i];
+  return ::testing::AssertionSuccess();
+}
+
+// Each element gets the same float operations in either layout.
+TEST(ActivationVariantsTest, EveryVariantEqualsTheDefaultBitwise) {
+  SGAN_REQUIRE_GPU();
+  const std::size_t n = 100003;
+  const std::vector<float> x = test::random_uniform<float>(n, 11, -6, 6);
+  const std::vector<float> dy = test::random_uniform<float>(n, 12);
+  for (const Activation& a : all_activations) {
+    test::DeviceBuffer<float> x_dev(x), dy_dev(dy), y_default(n), dx_default(n);
+    cuda::activation_forward(a, n, x_dev.get(), y_default.get(), nullptr);
+    cuda::activation_backward(a, n, y_default.get(), dy_dev.get(), dx_default.get(), nullptr);
+    for (const cuda::ElementwiseVariant variant : cuda::elementwise_variants) {
+      test::DeviceBuffer<float> y(n), dx(n);
+      cuda::activation_forward(variant, a, n, x_dev.get(), y.get(), nullptr);
+      cuda::activation_backward(variant, a, n, y_default.get(), dy_dev.get(), dx.get(), nullptr);
+      EXPECT_TRUE(bitwise_equal(y_default.to_host(), y.to_host()))
+          << activation_name(a.kind) << " forward, " << cuda::elementwise_variant_name(variant);
+      EXPECT_TRUE(bitwise_equal(dx_default.to_host(), dx.to_host()))
+          << activation_name(a.kind) << " backward, " << cuda::elementwise_variant_name(variant);
+    }
+  }
 }
 
 }  // namespace
