@@ -51,13 +51,10 @@ __global__ void activation_backward_kernel(Activation a, std::size_t n, std::siz
     dx[i] = dy[i] * activation_derivative_from_output(a, y[i]);
 }
 
-// The float4s of n elements where the variant and every pointer allow them, else none.
+// The float4s the variant moves of n elements at these pointers.
 std::size_t quads_for(ElementwiseVariant variant, std::size_t n,
                       std::initializer_list<const void*> pointers) {
-  if (variant != ElementwiseVariant::four_floats_a_thread) return 0;
-  for (const void* p : pointers)
-    if (!aligned16(p)) return 0;
-  return n / 4;
+  return variant == ElementwiseVariant::four_floats_a_thread ? aligned_quads(n, pointers) : 0;
 }
 
 unsigned int blocks_for(std::size_t n, std::size_t quads) {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <source_location>
 #include <utility>
 
@@ -101,6 +102,14 @@ private:
 // Whether a pointer may be read and written as float4s (16-byte loads and stores).
 inline bool aligned16(const void* pointer) {
   return reinterpret_cast<std::uintptr_t>(pointer) % 16 == 0;
+}
+
+// How many float4s of n elements an elementwise kernel may move: n / 4 where every pointer is
+// 16-byte aligned, else none (one float a trip throughout).
+inline std::size_t aligned_quads(std::size_t n, std::initializer_list<const void*> pointers) {
+  for (const void* p : pointers)
+    if (!aligned16(p)) return 0;
+  return n / 4;
 }
 
 // Sum over the 32 lanes of a warp by butterfly shuffles; every lane gets the total. The order of

@@ -108,13 +108,12 @@ void sgd_update(const SgdHyper& hyper, std::size_t n, const float* lr, float* pa
 void ema_update(ElementwiseVariant variant, std::size_t n, float rate, const float* params,
                 float* ema, cudaStream_t stream) {
   if (n == 0) return;
-  const bool quads = variant == ElementwiseVariant::four_floats_a_thread && aligned16(params) &&
-                     aligned16(ema);
-  const std::size_t quad_count = quads ? n / 4 : 0;
+  const std::size_t quad_count =
+      variant == ElementwiseVariant::four_floats_a_thread ? aligned_quads(n, {params, ema}) : 0;
   const std::size_t work_items = quad_count + (n - 4 * quad_count);
-  launch({elementwise_blocks(std::int64_t(work_items), threads_per_block), threads_per_block,
-          stream},
-         ema_kernel, n, quad_count, rate, params, ema);
+  launch(
+      {elementwise_blocks(std::int64_t(work_items), threads_per_block), threads_per_block, stream},
+      ema_kernel, n, quad_count, rate, params, ema);
 }
 
 void ema_update(std::size_t n, float rate, const float* params, float* ema, cudaStream_t stream) {
