@@ -25,16 +25,15 @@ __device__ inline void adam_element(const AdamHyper& h, const AdamStepScalars& s
   p -= s.lr * (m / s.bias_correction1) / denominator;
 }
 
-// With `vectorised`, elements [0, 4 (n / 4)) go as float4s and the tail [4 (n / 4), n) one by one;
-// otherwise the scalar loop covers all of [0, n).
+// Elements [0, 4 quads) go as float4s and the tail [4 quads, n) one by one (quads = 0: all of
+// [0, n) one by one).
 __global__ void adam_kernel(AdamHyper h, const AdamStepScalars* __restrict__ scalars, std::size_t n,
-                            bool vectorised, float* __restrict__ params,
+                            std::size_t quads, float* __restrict__ params,
                             const float* __restrict__ grads, float* __restrict__ m,
                             float* __restrict__ v) {
   const AdamStepScalars s = *scalars;
   const std::size_t first = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
   const std::size_t stride = std::size_t(gridDim.x) * blockDim.x;
-  const std::size_t quads = vectorised ? n / 4 : 0;
   for (std::size_t i = first; i < quads; i += stride) {
     float4 p4 = reinterpret_cast<float4*>(params)[i];
     const float4 g4 = reinterpret_cast<const float4*>(grads)[i];
@@ -91,11 +90,11 @@ __global__ void ema_kernel(std::size_t n, std::size_t quads, float rate,
 void adam_update(const AdamHyper& hyper, std::size_t n, const AdamStepScalars* scalars,
                  float* params, const float* grads, float* m, float* v, cudaStream_t stream) {
   if (n == 0) return;
-  const bool vectorised = aligned16(params) && aligned16(grads) && aligned16(m) && aligned16(v);
-  const std::size_t work_items = vectorised ? (n + 3) / 4 : n;
+  const std::size_t quads = aligned_quads(n, {params, grads, m, v});
+  const std::size_t work_items = quads + (n - 4 * quads);
   launch(
       {elementwise_blocks(std::int64_t(work_items), threads_per_block), threads_per_block, stream},
-      adam_kernel, hyper, scalars, n, vectorised, params, grads, m, v);
+      adam_kernel, hyper, scalars, n, quads, params, grads, m, v);
 }
 
 void sgd_update(const SgdHyper& hyper, std::size_t n, const float* lr, float* params,
