@@ -16,16 +16,30 @@ namespace {
 using conv::Fragments;
 using conv::Tile;
 
-// forward / backward_data tiles, chosen by the number of output channels N so that a narrow
-// product does not leave most of a 64-wide tile idle. 256 threads each, 16 k per slice.
-template <Fragments F> using WideChannelsTile = Tile<64, 64, 16, 4, 4, F>; // N > 32: 4 x 4 a thread
-template <Fragments F> using NarrowChannelsTile = Tile<128, 32, 16, 4, 4, F>; // 4 < N <= 32
-template <Fragments F> using FewChannelsTile = Tile<256, 4, 16, 4, 1, F>; // N <= 4, e.g. 64 -> 1
-
-// backward_weight tiles, chosen by its number of rows M = c_out.
-template <Fragments F> using WeightTile = Tile<64, 64, 16, 4, 4, F>;        // c_out > 32
-template <Fragments F> using NarrowWeightTile = Tile<32, 128, 16, 4, 4, F>; // 4 < c_out <= 32
-template <Fragments F> using FewWeightTile = Tile<4, 256, 16, 1, 4, F>;     // c_out <= 4
+// The tiles of each fragment layout. forward / backward_data: chosen by the number of output
+// channels N, so that a narrow product does not leave most of a 64-wide tile idle (wide: N > 32,
+// narrow: 4 < N <= 32, few: N <= 4, e.g. 64 -> 1); backward_weight: by its number of rows
+// M = c_out, likewise. 16 k per slice.
+template <Fragments F> struct Tiles { // FP32: 256 threads, 4 x 4 accumulators a thread
+  using wide = Tile<64, 64, 16, 4, 4, F>;
+  using narrow = Tile<128, 32, 16, 4, 4, F>;
+  using few = Tile<256, 4, 16, 4, 1, F>;
+  using weight = Tile<64, 64, 16, 4, 4, F>;
+  using narrow_weight = Tile<32, 128, 16, 4, 4, F>;
+  using few_weight = Tile<4, 256, 16, 1, 4, F>;
+};
+// TF32: warps of 32 x 32 outputs (2 x 4 MMA tiles of 16 x 8) on 4 warps, except where one axis is
+// short: the few-channel forward's warps hold one 16 x 8 tile (8 columns are the fewest an MMA
+// has), the few-row backward_weight's 16 x 32.
+template <> struct Tiles<Fragments::tf32_tensor_cores> {
+  static constexpr Fragments F = Fragments::tf32_tensor_cores;
+  using wide = Tile<64, 64, 16, 4, 8, F>;
+  using narrow = Tile<128, 32, 16, 4, 8, F>;
+  using few = Tile<128, 8, 16, 2, 2, F>; // 8 warps
+  using weight = Tile<64, 64, 16, 4, 8, F>;
+  using narrow_weight = Tile<32, 128, 16, 4, 8, F>;
+  using few_weight = Tile<16, 256, 16, 2, 8, F>; // 8 warps
+};
 
 // The one_column_tiles variant's tiles for a product of one column (N = 1: G's 64 -> 1 output
 // layer forward, D's 1 -> 64 input layer backward_data) or one row (backward_weight of a
@@ -98,14 +112,14 @@ template <Fragments F, class Problem>
 void run_conv_gemm(const Problem& problem, std::int64_t max_rows, int channels, int phases,
                    const float* bias, const Activation& epilogue, float* out, cudaStream_t stream) {
   if (channels > 32)
-    launch_conv_gemm<WideChannelsTile<F>>(problem, max_rows, channels, phases, bias, epilogue, out,
-                                          stream);
+    launch_conv_gemm<typename Tiles<F>::wide>(problem, max_rows, channels, phases, bias, epilogue,
+                                              out, stream);
   else if (channels > 4)
-    launch_conv_gemm<NarrowChannelsTile<F>>(problem, max_rows, channels, phases, bias, epilogue,
-                                            out, stream);
+    launch_conv_gemm<typename Tiles<F>::narrow>(problem, max_rows, channels, phases, bias,
+                                                epilogue, out, stream);
   else
-    launch_conv_gemm<FewChannelsTile<F>>(problem, max_rows, channels, phases, bias, epilogue, out,
-                                         stream);
+    launch_conv_gemm<typename Tiles<F>::few>(problem, max_rows, channels, phases, bias, epilogue,
+                                             out, stream);
 }
 
 template <class Problem>
@@ -129,6 +143,9 @@ void run_conv_gemm(ConvVariant variant, const Problem& problem, std::int64_t max
                                              out, stream);
     return run_conv_gemm<Fragments::strided>(problem, max_rows, channels, phases, bias, epilogue,
                                              out, stream);
+  case ConvVariant::tf32_tensor_cores:
+    return run_conv_gemm<Fragments::tf32_tensor_cores>(problem, max_rows, channels, phases, bias,
+                                                       epilogue, out, stream);
   }
   require(false, "unknown kernel variant");
 }
@@ -164,11 +181,11 @@ void launch_weight_grad(const conv::WeightGradProblem& p, float* dw, cudaStream_
 template <Fragments F>
 void run_weight_grad(const conv::WeightGradProblem& p, float* dw, cudaStream_t stream) {
   if (p.rows > 32)
-    launch_weight_grad<WeightTile<F>>(p, dw, stream);
+    launch_weight_grad<typename Tiles<F>::weight>(p, dw, stream);
   else if (p.rows > 4)
-    launch_weight_grad<NarrowWeightTile<F>>(p, dw, stream);
+    launch_weight_grad<typename Tiles<F>::narrow_weight>(p, dw, stream);
   else
-    launch_weight_grad<FewWeightTile<F>>(p, dw, stream);
+    launch_weight_grad<typename Tiles<F>::few_weight>(p, dw, stream);
 }
 
 conv::ForwardProblem forward_problem(const Conv2dShape& s, const float* x, const float* w) {
@@ -284,6 +301,8 @@ void conv2d_backward_weight(ConvVariant variant, const Conv2dShape& s, const flo
   case ConvVariant::one_column_tiles:
     if (p.rows == 1) return launch_weight_grad<OneRowWeightTile>(p, dw, stream);
     return run_weight_grad<Fragments::strided>(p, dw, stream);
+  case ConvVariant::tf32_tensor_cores:
+    return run_weight_grad<Fragments::tf32_tensor_cores>(p, dw, stream);
   }
   require(false, "unknown kernel variant");
 }

@@ -21,6 +21,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/conv_variants.h"
+#include "kernels/cuda/tensor_cores.cuh"
 
 #include <cstdint>
 
@@ -49,9 +50,18 @@ enum class Fragments {
   // fast-axis operand and lanes l and l ^ 2 the same slow-axis operand (CUTLASS's SIMT warp
   // policies interleave their lanes likewise: RowMajorInterleaved<2>).
   contiguous_paired_lanes,
+  // Not FP32: the operands are rounded to TF32 as they are staged in shared memory and each warp
+  // multiplies them on the tensor cores (mma.sync m16n8k8, tensor_cores.cuh), so the sums are
+  // those of TF32 products, in the tensor cores' order (the opt-in TF32 precision). A warp covers
+  // tm / 2 tiles of 16 rows by tn / 2 tiles of 8 columns; its lanes hold the accumulators where
+  // PTX puts them: lane (g, t) = (lane / 4, lane % 4) rows g and g + 8 of each row tile, columns
+  // 2 t and 2 t + 1 of each column tile.
+  tf32_tensor_cores,
 };
 
-SGAN_HOST_DEVICE constexpr bool is_contiguous(Fragments f) { return f != Fragments::strided; }
+SGAN_HOST_DEVICE constexpr bool is_contiguous(Fragments f) {
+  return f == Fragments::contiguous || f == Fragments::contiguous_paired_lanes;
+}
 
 // The block tile: bm x bn outputs per block, tm x tn per thread, k consumed bk at a time.
 template <int BM, int BN, int BK, int TM, int TN, Fragments F = Fragments::strided> struct Tile {
@@ -62,6 +72,10 @@ template <int BM, int BN, int BK, int TM, int TN, Fragments F = Fragments::strid
   static constexpr int threads = row_threads * col_threads;
   static_assert(BM % TM == 0 && BN % TN == 0, "a thread's sub-tile must divide the block tile");
   static_assert(threads % warp_size == 0 && threads <= 1024, "whole warps, at most 1024 threads");
+  static_assert(F != Fragments::tf32_tensor_cores ||
+                    (TM % 2 == 0 && TN % 2 == 0 && BK % 8 == 0 && row_threads % 8 == 0 &&
+                     col_threads % 4 == 0),
+                "a tensor-core warp covers 16 x 8 tiles in 8 x 4 lanes, k 8 at a time");
 };
 
 // The tile offset of the e-th of a thread's `Count` rows (or columns), for the thread at `index`
@@ -71,10 +85,10 @@ __device__ __forceinline__ int fragment_offset(int index, int e) {
   return is_contiguous(F) ? index * Count + e : index + e * Threads;
 }
 
-// Thread t's place on the tile's grid of FastThreads x SlowThreads threads. The fast axis is the
-// one the kernel's output writes are contiguous along, so that a warp's stores coalesce.
+// Thread t's place on the tile's grid of FastThreads x SlowThreads threads, for the FP32
+// fragments (place_thread below).
 template <Fragments F, int FastThreads, int SlowThreads>
-__device__ __forceinline__ void place_thread(int t, int& fast, int& slow) {
+__device__ __forceinline__ void place_fp32_thread(int t, int& fast, int& slow) {
   if constexpr (F == Fragments::strided) {
     fast = t % FastThreads;
     slow = t / FastThreads;
@@ -89,14 +103,73 @@ __device__ __forceinline__ void place_thread(int t, int& fast, int& slow) {
   }
 }
 
+// Where a thread's r-th row (c-th column) of accumulators lies in the block tile, for the thread
+// at row_index (col_index) along that axis.
+template <class Tile> __device__ __forceinline__ int tile_row(int row_index, int r) {
+  if constexpr (Tile::fragments == Fragments::tf32_tensor_cores) // warp tiles of 16: g, g + 8
+    return row_index / 8 * (Tile::tm * 8) + r / 2 * 16 + r % 2 * 8 + row_index % 8;
+  else
+    return fragment_offset<Tile::fragments, Tile::tm, Tile::row_threads>(row_index, r);
+}
+template <class Tile> __device__ __forceinline__ int tile_col(int col_index, int c) {
+  if constexpr (Tile::fragments == Fragments::tf32_tensor_cores) // tiles of 8: 2 t, 2 t + 1
+    return col_index / 4 * (Tile::tn * 4) + c / 2 * 8 + col_index % 4 * 2 + c % 2;
+  else
+    return fragment_offset<Tile::fragments, Tile::tn, Tile::col_threads>(col_index, c);
+}
+
+// Thread t's (row_index, col_index), with consecutive threads along the rows (RowsFast) or the
+// columns: the axis the kernel's output writes are contiguous along, so that a warp's stores
+// coalesce. A tensor-core thread's indices are its warp's place along each axis and its lane's
+// (g = lane / 4 along the rows, t = lane % 4 along the columns), warps placed along the fast axis
+// first.
+template <class Tile, bool RowsFast>
+__device__ __forceinline__ void place_thread(int t, int& row_index, int& col_index) {
+  constexpr Fragments F = Tile::fragments;
+  if constexpr (F == Fragments::tf32_tensor_cores) {
+    constexpr int row_warps = Tile::row_threads / 8, col_warps = Tile::col_threads / 4;
+    const int lane = t % warp_size, warp = t / warp_size;
+    const int warp_row = RowsFast ? warp % row_warps : warp / col_warps;
+    const int warp_col = RowsFast ? warp / row_warps : warp % col_warps;
+    row_index = warp_row * 8 + lane / 4;
+    col_index = warp_col * 4 + lane % 4;
+  } else if constexpr (RowsFast) {
+    place_fp32_thread<F, Tile::row_threads, Tile::col_threads>(t, row_index, col_index);
+  } else {
+    place_fp32_thread<F, Tile::col_threads, Tile::row_threads>(t, col_index, row_index);
+  }
+}
+
 // Row stride of a shared-memory slice written k-fastest (a half-warp stores 16 consecutive k of
 // one row, the other half the next row). Strided fragments: 2 x odd words put those 32 stores on
 // 32 banks. Contiguous fragments read 16-byte vectors, so the stride is a multiple of 4 words
-// (4 x odd: the stores meet at most 2 to a bank).
+// (4 x odd: the stores meet at most 2 to a bank). Tensor-core fragments read 4 k rows of 8
+// consecutive words a load, on 32 distinct banks where the stride is 8 x odd.
 template <Fragments F> SGAN_HOST_DEVICE constexpr int k_fastest_stride(int width) {
-  if constexpr (!is_contiguous(F)) return width % 4 == 0 ? width + 2 : width + 1;
-  const int padded = (width + 3) / 4 * 4;
-  return padded / 4 % 2 == 1 ? padded : padded + 4;
+  if constexpr (F == Fragments::tf32_tensor_cores) {
+    const int padded = (width + 7) / 8 * 8;
+    return padded / 8 % 2 == 1 ? padded : padded + 8;
+  } else if constexpr (!is_contiguous(F)) {
+    return width % 4 == 0 ? width + 2 : width + 1;
+  } else {
+    const int padded = (width + 3) / 4 * 4;
+    return padded / 4 % 2 == 1 ? padded : padded + 4;
+  }
+}
+
+// Row stride of a slice written m-fastest (consecutive threads store consecutive rows of one k):
+// the width itself, which keeps those stores on distinct banks, except for tensor-core fragments,
+// whose loads want 8 x odd words as above.
+template <Fragments F> SGAN_HOST_DEVICE constexpr int m_fastest_stride(int width) {
+  return F == Fragments::tf32_tensor_cores ? k_fastest_stride<F>(width) : width;
+}
+
+// A value as it is staged in shared memory: rounded to TF32 for the tensor cores, else as is.
+template <Fragments F> __device__ __forceinline__ float staged(float value) {
+  if constexpr (F == Fragments::tf32_tensor_cores)
+    return round_to_tf32(value);
+  else
+    return value;
 }
 
 // A thread's Count operand values for one k out of the slice row `slice_row`.
@@ -128,18 +201,56 @@ __device__ __forceinline__ void multiply_slice(const float* a, const float* b, i
                                                int col_index, float (&acc)[Tile::tm][Tile::tn]) {
   constexpr Fragments F = Tile::fragments;
   constexpr int TM = Tile::tm, TN = Tile::tn;
-  static_assert(!is_contiguous(F) ||
-                    ((TM % 4 != 0 || AStride % 4 == 0) && (TN % 4 != 0 || BStride % 4 == 0)),
-                "16-byte fragment loads need slice strides of whole vectors");
+  if constexpr (F == Fragments::tf32_tensor_cores) {
+    // Per 8 k: each of the warp's tm / 2 row tiles' A fragment and tn / 2 column tiles' B
+    // fragment read once (PTX's layout, tensor_cores.cuh), then every pair multiplied.
+    const int g = row_index % 8, t = col_index % 4;
+    const float* a_warp = a + t * AStride + tile_row<Tile>(row_index, 0); // row g of tile 0
+    const float* b_warp = b + t * BStride + (col_index / 4 * (TN * 4) + g);
 #pragma unroll
-  for (int kk = 0; kk < Tile::bk; ++kk) {
-    float a_frag[TM], b_frag[TN];
-    read_fragment<F, TM, Tile::row_threads>(a + kk * AStride, row_index, a_frag);
-    read_fragment<F, TN, Tile::col_threads>(b + kk * BStride, col_index, b_frag);
+    for (int kk = 0; kk < Tile::bk; kk += 8) {
+      std::uint32_t a_frag[TM / 2][4], b_frag[TN / 2][2];
 #pragma unroll
-    for (int r = 0; r < TM; ++r)
+      for (int i = 0; i < TM / 2; ++i) {
+        const float* p = a_warp + kk * AStride + i * 16;
+        a_frag[i][0] = __float_as_uint(p[0]);
+        a_frag[i][1] = __float_as_uint(p[8]);
+        a_frag[i][2] = __float_as_uint(p[4 * AStride]);
+        a_frag[i][3] = __float_as_uint(p[4 * AStride + 8]);
+      }
 #pragma unroll
-      for (int c = 0; c < TN; ++c) acc[r][c] = fmaf(a_frag[r], b_frag[c], acc[r][c]);
+      for (int j = 0; j < TN / 2; ++j) {
+        const float* p = b_warp + kk * BStride + j * 8;
+        b_frag[j][0] = __float_as_uint(p[0]);
+        b_frag[j][1] = __float_as_uint(p[4 * BStride]);
+      }
+#pragma unroll
+      for (int i = 0; i < TM / 2; ++i)
+#pragma unroll
+        for (int j = 0; j < TN / 2; ++j) {
+          float d[4] = {acc[2 * i][2 * j], acc[2 * i][2 * j + 1], acc[2 * i + 1][2 * j],
+                        acc[2 * i + 1][2 * j + 1]};
+          mma_m16n8k8_tf32(d, a_frag[i], b_frag[j]);
+          acc[2 * i][2 * j] = d[0];
+          acc[2 * i][2 * j + 1] = d[1];
+          acc[2 * i + 1][2 * j] = d[2];
+          acc[2 * i + 1][2 * j + 1] = d[3];
+        }
+    }
+  } else {
+    static_assert(!is_contiguous(F) ||
+                      ((TM % 4 != 0 || AStride % 4 == 0) && (TN % 4 != 0 || BStride % 4 == 0)),
+                  "16-byte fragment loads need slice strides of whole vectors");
+#pragma unroll
+    for (int kk = 0; kk < Tile::bk; ++kk) {
+      float a_frag[TM], b_frag[TN];
+      read_fragment<F, TM, Tile::row_threads>(a + kk * AStride, row_index, a_frag);
+      read_fragment<F, TN, Tile::col_threads>(b + kk * BStride, col_index, b_frag);
+#pragma unroll
+      for (int r = 0; r < TM; ++r)
+#pragma unroll
+        for (int c = 0; c < TN; ++c) acc[r][c] = fmaf(a_frag[r], b_frag[c], acc[r][c]);
+    }
   }
 }
 
@@ -339,9 +450,10 @@ __global__ void __launch_bounds__(Tile::threads)
   constexpr int a_loads = BK / a_k_step;
   // B is read k-fastest: the weights are contiguous in k for the forward pass.
   constexpr int b_loads = (BK * BN + threads - 1) / threads;
+  constexpr int a_stride = m_fastest_stride<Tile::fragments>(BM);
   constexpr int b_stride = k_fastest_stride<Tile::fragments>(BN);
 
-  __shared__ __align__(16) float a_slice[BK * BM];
+  __shared__ __align__(16) float a_slice[BK * a_stride];
   __shared__ __align__(16) float b_slice[BK * b_stride];
 
   const auto g = problem.phase(blockIdx.z);
@@ -365,37 +477,38 @@ __global__ void __launch_bounds__(Tile::threads)
   };
   auto store = [&] {
 #pragma unroll
-    for (int l = 0; l < a_loads; ++l) a_slice[(a_k + l * a_k_step) * BM + a_m] = a_next[l];
+    for (int l = 0; l < a_loads; ++l)
+      a_slice[(a_k + l * a_k_step) * a_stride + a_m] = staged<Tile::fragments>(a_next[l]);
 #pragma unroll
     for (int l = 0; l < b_loads; ++l) {
       const int e = t + l * threads;
-      if (e < BK * BN) b_slice[(e % BK) * b_stride + e / BK] = b_next[l];
+      if (e < BK * BN)
+        b_slice[(e % BK) * b_stride + e / BK] = staged<Tile::fragments>(b_next[l]);
     }
   };
 
   // Output pixels m are contiguous in memory (within an image row), channels pixels apart.
   int tm_index, tn_index;
-  place_thread<Tile::fragments, Tile::row_threads, Tile::col_threads>(t, tm_index, tn_index);
+  place_thread<Tile, true>(t, tm_index, tn_index);
   float acc[TM][TN] = {};
   load(0);
   for (int k0 = 0; k0 < g.k_size; k0 += BK) {
     store();
     __syncthreads();
     if (k0 + BK < g.k_size) load(k0 + BK);
-    multiply_slice<Tile, BM, b_stride>(a_slice, b_slice, tm_index, tn_index, acc);
+    multiply_slice<Tile, a_stride, b_stride>(a_slice, b_slice, tm_index, tn_index, acc);
     __syncthreads();
   }
 
   const std::int64_t channel_stride = g.out_channel_stride();
 #pragma unroll
   for (int r = 0; r < TM; ++r) {
-    const std::int64_t m =
-        m0 + fragment_offset<Tile::fragments, TM, Tile::row_threads>(tm_index, r);
+    const std::int64_t m = m0 + tile_row<Tile>(tm_index, r);
     if (m >= g.rows) continue;
     const std::int64_t offset = g.out_offset(m);
 #pragma unroll
     for (int c = 0; c < TN; ++c) {
-      const int n = n0 + fragment_offset<Tile::fragments, TN, Tile::col_threads>(tn_index, c);
+      const int n = n0 + tile_col<Tile>(tn_index, c);
       if (n >= g.channels) continue;
       const float value = acc[r][c] + (bias ? __ldg(bias + n) : 0.0f);
       out[offset + n * channel_stride] = activation_apply(epilogue, value);
@@ -499,18 +612,18 @@ __global__ void __launch_bounds__(Tile::threads)
 #pragma unroll
     for (int l = 0; l < a_loads; ++l) {
       const int mm = load_lane + l * k_group;
-      if (mm < BM) a_slice[load_k * a_stride + mm] = a_next[l];
+      if (mm < BM) a_slice[load_k * a_stride + mm] = staged<Tile::fragments>(a_next[l]);
     }
 #pragma unroll
     for (int l = 0; l < b_loads; ++l) {
       const int nn = load_lane + l * k_group;
-      if (nn < BN) b_slice[load_k * b_stride + nn] = b_next[l];
+      if (nn < BN) b_slice[load_k * b_stride + nn] = staged<Tile::fragments>(b_next[l]);
     }
   };
 
   // dw rows are contiguous in n, so threads run n-fastest for coalesced writes.
-  int tn_index, tm_index;
-  place_thread<Tile::fragments, Tile::col_threads, Tile::row_threads>(t, tn_index, tm_index);
+  int tm_index, tn_index;
+  place_thread<Tile, false>(t, tm_index, tn_index);
   float acc[TM][TN] = {};
   load(k_begin);
   for (int k0 = k_begin; k0 < k_end; k0 += BK) {
@@ -524,11 +637,11 @@ __global__ void __launch_bounds__(Tile::threads)
   const std::int64_t split_offset = static_cast<std::int64_t>(blockIdx.z) * p.rows * p.cols;
 #pragma unroll
   for (int r = 0; r < TM; ++r) {
-    const int m = m0 + fragment_offset<Tile::fragments, TM, Tile::row_threads>(tm_index, r);
+    const int m = m0 + tile_row<Tile>(tm_index, r);
     if (m >= p.rows) continue;
 #pragma unroll
     for (int c = 0; c < TN; ++c) {
-      const int n = n0 + fragment_offset<Tile::fragments, TN, Tile::col_threads>(tn_index, c);
+      const int n = n0 + tile_col<Tile>(tn_index, c);
       if (n >= p.cols) continue;
       const std::int64_t e = static_cast<std::int64_t>(m) * p.cols + n;
       if (partials)

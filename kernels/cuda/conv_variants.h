@@ -24,9 +24,14 @@ enum class ConvVariant {
   // (rows) are zeros: 2/5 of the shared-memory reads per useful FMA (bench/TUNING.md,
   // prediction 2).
   one_column_tiles,
+  // Not an FP32 candidate but the opt-in TF32 precision (--tf32): operands rounded to TF32 and
+  // multiplied on the tensor cores (mma.sync m16n8k8), FP32 sums; about 1e-3 relative error
+  // instead of 1e-7 (kernels/cuda/tensor_cores.cuh). Needs compute capability 8.0 or later.
+  tf32_tensor_cores,
 };
 
 inline constexpr ConvVariant default_conv_variant = ConvVariant::strided_fragments;
+// The FP32 variants, which compute the default's bits exactly; tf32_tensor_cores is not one.
 inline constexpr ConvVariant conv_variants[] = {
     ConvVariant::strided_fragments, ConvVariant::contiguous_fragments,
     ConvVariant::contiguous_fragments_paired_lanes, ConvVariant::one_column_tiles};
@@ -41,6 +46,8 @@ constexpr const char* conv_variant_name(ConvVariant v) {
     return "contiguous_fragments_paired_lanes";
   case ConvVariant::one_column_tiles:
     return "one_column_tiles";
+  case ConvVariant::tf32_tensor_cores:
+    return "tf32_tensor_cores";
   }
   return "unknown";
 }

@@ -70,8 +70,26 @@ namespace sgan::emulation {
 
 void block_barrier();
 void warp_barrier();
-void* warp_exchange_slot(int lane); // 8 bytes per lane of the running fiber's warp
+// warp_exchange_bytes per lane of the running fiber's warp (a shuffle's value, an MMA's operands).
+inline constexpr std::size_t warp_exchange_bytes = 32;
+void* warp_exchange_slot(int lane);
 int running_lane();
+
+// x rounded to TF32 as cvt.rna.tf32.f32 does: to the nearest value with 10 mantissa bits, ties
+// away from zero, kept in float format with the low 13 bits zero; infinities and NaNs unchanged.
+float round_to_tf32(float x);
+
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 with d as both C and D: D = A B + C for one
+// warp, as PTX lays its fragments out (groupID g = lane / 4, t = lane % 4):
+//   a[r] = A[g + 8 (r % 2)][t + 4 (r / 2)]   (A is 16 x 8)
+//   b[r] = B[t + 4 r][g]                      (B is 8 x 8)
+//   d[r] = D[g + 8 (r / 2)][2 t + r % 2]      (D is 16 x 8)
+// The tensor cores read only the sign, exponent and top 10 mantissa bits of each operand; the low
+// 13 are dropped here too, so an operand not rounded first is truncated, as on the GPU. Products
+// of TF32 values are exact; each output's 8 products and C are summed in double and rounded once
+// (the hardware's order and rounding inside one MMA are unspecified: tests allow float rounding).
+// Every lane of the warp must take part: a warp with a returned or missing lane throws.
+void mma_m16n8k8_tf32(float (&d)[4], const std::uint32_t (&a)[4], const std::uint32_t (&b)[2]);
 
 // Runs `body` once per thread of each block of `grid` as described above.
 void run_grid(dim3 grid, dim3 block, const std::function<void()>& body);
@@ -105,12 +123,26 @@ inline float __int_as_float(int bits) {
   return value;
 }
 
+inline float __uint_as_float(unsigned int bits) {
+  float value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+inline unsigned int __float_as_uint(float value) {
+  unsigned int bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+
 using std::max;
 using std::min;
 
 // value of lane (this lane ^ lane_mask) of the warp; every lane of the warp takes part.
 template <typename T> T __shfl_xor_sync(unsigned int mask, T value, int lane_mask) {
-  static_assert(sizeof(T) <= 8 && std::is_trivially_copyable_v<T>, "8-byte values at most");
+  static_assert(sizeof(T) <= ::sgan::emulation::warp_exchange_bytes &&
+                    std::is_trivially_copyable_v<T>,
+                "values of at most warp_exchange_bytes");
   if (mask != 0xffffffffu)
     throw std::logic_error("emulated __shfl_xor_sync: only the full-warp mask is modelled");
   const int lane = ::sgan::emulation::running_lane();

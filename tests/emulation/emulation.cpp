@@ -10,6 +10,7 @@
 #include "kernels/cuda/emulation.h"
 
 #include <algorithm>
+#include <cstring>
 #include <exception>
 #include <fmt/format.h>
 #include <memory>
@@ -57,6 +58,8 @@ constexpr int warp_lanes = 32;
 // Kernel frames are small (a few register arrays); 256 KiB each leaves room for the math library.
 constexpr std::size_t fiber_stack_bytes = 256 * 1024;
 constexpr unsigned int max_threads_per_block = 1024;
+constexpr std::size_t exchange_words = warp_exchange_bytes / sizeof(std::uint64_t);
+static_assert(warp_exchange_bytes % sizeof(std::uint64_t) == 0);
 
 enum class FiberState { runnable, at_block_barrier, at_warp_barrier, returned };
 
@@ -70,7 +73,8 @@ struct Fiber {
 
 struct Block {
   std::vector<Fiber> fibers;
-  std::vector<std::uint64_t> exchange; // one 8-byte slot per thread, for warp shuffles
+  // warp_exchange_bytes per thread, for warp shuffles and MMAs (8-byte words keep it aligned).
+  std::vector<std::uint64_t> exchange;
   void* scheduler_stack_pointer = nullptr;
   // The scheduler's stack as AddressSanitizer knows it, learnt at a fiber's first switch.
   void* scheduler_fake_stack = nullptr;
@@ -233,9 +237,76 @@ void* warp_exchange_slot(int lane) {
   Block& b = *active_block;
   const int warp0 = b.running_thread - b.running_thread % warp_lanes;
   const std::size_t slot = static_cast<std::size_t>(warp0 + lane);
-  if (slot >= b.exchange.size())
+  if ((slot + 1) * exchange_words > b.exchange.size())
     throw std::logic_error("emulated shuffle reads a lane past the end of the block");
-  return &b.exchange[slot];
+  return &b.exchange[slot * exchange_words];
+}
+
+float round_to_tf32(float x) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  if ((bits & 0x7f800000u) != 0x7f800000u) {
+    // Adding half of the last kept bit to the magnitude rounds half away from zero (sign and
+    // magnitude), carrying into the exponent where the mantissa overflows, to infinity at the top.
+    bits += 0x1000u;
+    bits &= 0xffffe000u;
+  }
+  float rounded;
+  std::memcpy(&rounded, &bits, sizeof rounded);
+  return rounded;
+}
+
+void mma_m16n8k8_tf32(float (&d)[4], const std::uint32_t (&a)[4], const std::uint32_t (&b)[2]) {
+  if (!active_block || !active_block->running)
+    throw std::logic_error("emulated mma.sync outside a kernel");
+  struct Operands {
+    std::uint32_t a[4], b[2];
+  };
+  static_assert(sizeof(Operands) <= warp_exchange_bytes);
+  const int lane = running_lane();
+  Operands mine;
+  std::memcpy(mine.a, a, sizeof mine.a);
+  std::memcpy(mine.b, b, sizeof mine.b);
+  std::memcpy(warp_exchange_slot(lane), &mine, sizeof mine);
+  warp_barrier(); // every lane's operands are in place, or every lane still running is here
+  {
+    // The barrier opens once the lanes that have not returned are all here: an .aligned MMA
+    // needs all 32.
+    const Block& blk = *active_block;
+    const std::size_t warp0 = std::size_t(blk.running_thread) / warp_lanes * warp_lanes;
+    bool whole = warp0 + warp_lanes <= blk.fibers.size();
+    for (std::size_t t = warp0; whole && t < warp0 + warp_lanes; ++t)
+      whole = blk.fibers[t].state != FiberState::returned;
+    if (!whole)
+      throw std::logic_error("emulated mma.sync: every lane of the warp must take part (.aligned)");
+  }
+  auto operand = [](std::uint32_t bits) {
+    bits &= 0xffffe000u; // what the tensor cores read of it
+    float value;
+    std::memcpy(&value, &bits, sizeof value);
+    return double(value);
+  };
+  auto lane_operands = [](int l) {
+    Operands o;
+    std::memcpy(&o, warp_exchange_slot(l), sizeof o);
+    return o;
+  };
+  const int g = lane / 4, t = lane % 4;
+  float result[4];
+  for (int r = 0; r < 4; ++r) {
+    const int row = g + 8 * (r / 2), col = 2 * t + r % 2;
+    double sum = d[r];
+    for (int k = 0; k < 8; ++k) {
+      // A[row][k] is a[(row / 8) + 2 (k / 4)] of lane 4 (row % 8) + k % 4; B[k][col] is
+      // b[k / 4] of lane 4 col + k % 4.
+      const double a_value = operand(lane_operands(4 * (row % 8) + k % 4).a[row / 8 + 2 * (k / 4)]);
+      const double b_value = operand(lane_operands(4 * col + k % 4).b[k / 4]);
+      sum += a_value * b_value;
+    }
+    result[r] = static_cast<float>(sum);
+  }
+  warp_barrier(); // every lane has read before any writes again
+  std::memcpy(d, result, sizeof result);
 }
 
 void run_grid(dim3 grid, dim3 block, const std::function<void()>& body) {
@@ -250,7 +321,7 @@ void run_grid(dim3 grid, dim3 block, const std::function<void()>& body) {
   Block b;
   b.body = &body;
   b.fibers.resize(threads);
-  b.exchange.assign(threads, 0);
+  b.exchange.assign(std::size_t(threads) * exchange_words, 0);
   const std::vector<std::unique_ptr<char[]>>& stacks = fiber_stacks(threads);
   unsigned int t = 0;
   for (unsigned int z = 0; z < block.z; ++z)

@@ -3,10 +3,17 @@
 // shared memory (and its absence shows: neighbouring blocks run their threads in opposite
 // orders), threads that returned no longer hold a barrier, a warp shuffle exchanges lanes;
 // and where the GPU would hang (threads waiting at barriers that never open) or a kernel asks for
-// what the emulation does not model, the launch throws instead.
+// what the emulation does not model, the launch throws instead. The TF32 tensor-core primitives
+// (kernels/cuda/tensor_cores.cuh) round and multiply as PTX defines them.
 #include "kernels/cuda/common.cuh"
+#include "kernels/cuda/tensor_cores.cuh"
+#include "tests/support/tf32.h"
 
+#include <cmath>
+#include <cstdint>
 #include <gtest/gtest.h>
+#include <limits>
+#include <random>
 #include <stdexcept>
 #include <vector>
 
@@ -113,6 +120,94 @@ TEST(CudaEmulationTest, WhatIsNotModelledThrows) {
   EXPECT_THROW(cuda::launch({1, 32}, partial_mask_shuffle, out.data()), std::logic_error);
   EXPECT_THROW(cuda::launch({1, 2048}, write_indices, out.data()), std::invalid_argument);
   EXPECT_THROW(cuda::launch({0, 32}, write_indices, out.data()), std::invalid_argument);
+}
+
+__global__ void round_each(int n, const float* in, float* out) {
+  for (int i = threadIdx.x; i < n; i += blockDim.x) out[i] = cuda::round_to_tf32(in[i]);
+}
+
+TEST(CudaEmulationTest, RoundToTf32IsToNearestTiesAwayFromZero) {
+  std::vector<float> in = {1.0f + 0x1p-11f,             // a tie: up, away from zero
+                           -(1.0f + 0x1p-11f),          // a tie: down, away from zero
+                           1.0f + 0x1p-11f - 0x1p-23f,  // just below the tie: down
+                           1.0f + 0x1p-10f + 0x1p-11f,  // a tie above an odd last bit: up
+                           2.0f - 0x1p-23f,             // carries into the exponent: 2
+                           0.0f, -0.0f};
+  std::mt19937 random(11);
+  std::uniform_real_distribution<float> mantissa(-1.0f, 1.0f);
+  std::uniform_int_distribution<int> exponent(-60, 60);
+  for (int i = 0; i < 2000; ++i) in.push_back(std::ldexp(mantissa(random), exponent(random)));
+  std::vector<float> out(in.size(), std::numeric_limits<float>::quiet_NaN());
+  cuda::launch({1, 128}, round_each, int(in.size()), in.data(), out.data());
+  for (std::size_t i = 0; i < in.size(); ++i)
+    EXPECT_EQ(double(out[i]), test::tf32_rounded(in[i])) << "x = " << in[i];
+  EXPECT_EQ(out[0], 1.0f + 0x1p-10f);
+  EXPECT_EQ(out[4], 2.0f);
+
+  const float specials[] = {std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity(),
+                            std::numeric_limits<float>::quiet_NaN()};
+  float special_out[3];
+  cuda::launch({1, 32}, round_each, 3, specials, special_out);
+  EXPECT_EQ(special_out[0], specials[0]);
+  EXPECT_EQ(special_out[1], specials[1]);
+  EXPECT_TRUE(std::isnan(special_out[2]));
+}
+
+// One warp's D = A B + C through the MMA, A 16 x 8, B 8 x 8, C and D 16 x 8, row-major in global
+// memory, each lane loading and storing the elements PTX's fragment layout gives it.
+__global__ void one_mma(const float* a, const float* b, const float* c, float* d) {
+  const int lane = threadIdx.x, g = lane / 4, t = lane % 4;
+  std::uint32_t a_frag[4], b_frag[2];
+  float acc[4];
+  for (int r = 0; r < 4; ++r) {
+    a_frag[r] = __float_as_uint(a[(g + 8 * (r % 2)) * 8 + t + 4 * (r / 2)]);
+    acc[r] = c[(g + 8 * (r / 2)) * 8 + 2 * t + r % 2];
+  }
+  for (int r = 0; r < 2; ++r) b_frag[r] = __float_as_uint(b[(t + 4 * r) * 8 + g]);
+  cuda::mma_m16n8k8_tf32(acc, a_frag, b_frag);
+  for (int r = 0; r < 4; ++r) d[(g + 8 * (r / 2)) * 8 + 2 * t + r % 2] = acc[r];
+}
+
+TEST(CudaEmulationTest, MmaComputesTheProductInPtxFragmentLayout) {
+  std::mt19937 random(12);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<float> a(16 * 8), b(8 * 8), c(16 * 8), d(16 * 8, -1.0f);
+  for (float& v : a) v = float(test::tf32_rounded(uniform(random)));
+  for (float& v : b) v = float(test::tf32_rounded(uniform(random)));
+  for (float& v : c) v = uniform(random); // C is FP32, not rounded
+  cuda::launch({1, 32}, one_mma, a.data(), b.data(), c.data(), d.data());
+  for (int i = 0; i < 16; ++i)
+    for (int j = 0; j < 8; ++j) {
+      double expected = c[i * 8 + j];
+      for (int k = 0; k < 8; ++k) expected += double(a[i * 8 + k]) * b[k * 8 + j];
+      EXPECT_NEAR(d[i * 8 + j], expected, 1e-6) << "D[" << i << "][" << j << "]";
+    }
+}
+
+// The tensor cores read 10 mantissa bits of an operand: the rest is dropped, not rounded.
+TEST(CudaEmulationTest, MmaTruncatesOperandsThatWereNotRounded) {
+  std::vector<float> a(16 * 8, 0.0f), b(8 * 8, 0.0f), c(16 * 8, 0.0f), d(16 * 8, -1.0f);
+  for (int i = 0; i < 8; ++i) b[i * 8 + i] = 1.0f; // B = I
+  a[0] = 1.0f + 0x1p-11f + 0x1p-20f;               // rounds up to 1 + 2^-10; truncates to 1
+  cuda::launch({1, 32}, one_mma, a.data(), b.data(), c.data(), d.data());
+  EXPECT_EQ(d[0], 1.0f);
+}
+
+__global__ void mma_with_a_returned_lane(float* d) {
+  if (threadIdx.x == 31) return;
+  std::uint32_t a[4] = {}, b[2] = {};
+  float acc[4] = {};
+  cuda::mma_m16n8k8_tf32(acc, a, b);
+  d[threadIdx.x] = acc[0];
+}
+
+TEST(CudaEmulationTest, MmaNeedsTheWholeWarp) {
+  std::vector<float> d(16 * 8, 0.0f);
+  EXPECT_THROW(cuda::launch({1, 32}, mma_with_a_returned_lane, d.data()), std::logic_error);
+  // Half a warp: the 16 lanes' loads stay inside the 16 x 8 buffers.
+  EXPECT_THROW(cuda::launch({1, 16}, one_mma, d.data(), d.data(), d.data(), d.data()),
+               std::logic_error);
 }
 
 } // namespace

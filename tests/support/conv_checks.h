@@ -10,6 +10,7 @@
 //     struct Context {};                        // what each call needs (a cuDNN handle, ...)
 //     static constexpr bool needs_gpu = true;
 //     static constexpr double tolerance = 1e-5; // relative; see below
+//     static double reference_operand(float);   // optional: x, w and dy as its products see them
 //     static void forward(Context&, const Shape&, x, w, b, y, const Activation&);
 //     static void backward_data(Context&, const Shape&, dy, w, dx);
 //     static void backward_weight(Context&, const Shape&, x, dy, dw);  // dw += ...
@@ -21,6 +22,11 @@
 // Inputs are uniform in [-1, 1], so a sum of K products has size ~ sqrt(K) / 3: a subject's
 // relative tolerance applies to the whole tensor's L2 error and, scaled by sqrt(K), to its worst
 // element, while an indexing error shows up as an O(1) error.
+//
+// A subject whose products take their operands at reduced precision (the TF32 tensor cores) names
+// that rounding as reference_operand: the reference then multiplies x, w and dy rounded the same
+// way (the bias and the weight gradient's previous value stay FP32), so it computes exactly the
+// function the subject claims, and FP32's tolerance still applies.
 #include "kernels/activation.h"
 #include "kernels/conv2d.h"
 #include "kernels/conv_transpose2d.h"
@@ -287,6 +293,13 @@ protected:
 
   const Shape& shape() const { return this->GetParam().shape; }
   static double max_abs_tolerance(double terms) { return Subject::tolerance * std::sqrt(terms); }
+  // A product's operand for the reference (see above).
+  static std::vector<double> operand(const std::vector<float>& v) {
+    std::vector<double> out = convert<double>(v);
+    if constexpr (requires { Subject::reference_operand(0.0f); })
+      for (std::size_t i = 0; i < v.size(); ++i) out[i] = Subject::reference_operand(v[i]);
+    return out;
+  }
   ::testing::AssertionResult matches(const std::vector<double>& expected,
                                      const std::vector<float>& result, double terms) const {
     return close(expected, result, Subject::tolerance, max_abs_tolerance(terms));
@@ -307,8 +320,8 @@ protected:
     const Buffer x_buffer(x), w_buffer(w), b_buffer(b);
     const std::vector<int> images = checked_images(s.n);
     const Shape part = part_of(images);
-    const auto x_part = convert<double>(images_of(x, s.x_size() / s.n, images));
-    const auto w_d = convert<double>(w), b_d = convert<double>(b);
+    const auto x_part = operand(images_of(x, s.x_size() / s.n, images));
+    const auto w_d = operand(w), b_d = convert<double>(b);
     for (const Activation& a : conv_check_epilogues) {
       for (const bool with_bias : {true, false}) {
         Buffer y_buffer(s.y_size());
@@ -338,8 +351,8 @@ protected:
 
     const std::vector<int> images = checked_images(s.n);
     const Shape part = part_of(images);
-    const auto dy_part = convert<double>(images_of(dy, s.y_size() / s.n, images));
-    const auto w_d = convert<double>(w);
+    const auto dy_part = operand(images_of(dy, s.y_size() / s.n, images));
+    const auto w_d = operand(w);
     std::vector<double> expected(part.x_size());
     Op::reference_backward_data(part, dy_part.data(), w_d.data(), expected.data());
     EXPECT_EQ(non_finite(dx), 0u);
@@ -367,8 +380,8 @@ protected:
     Subject::backward_weight(context, s, x_buffer.get(), dy_buffer.get(), dw_buffer.get());
 
     const Shape part = part_of(images);
-    const auto x_part = convert<double>(images_of(x, s.x_size() / s.n, images));
-    const auto dy_part_d = convert<double>(dy_part);
+    const auto x_part = operand(images_of(x, s.x_size() / s.n, images));
+    const auto dy_part_d = operand(dy_part);
     std::vector<double> expected = convert<double>(previous);
     Op::reference_backward_weight(part, x_part.data(), dy_part_d.data(), expected.data());
     EXPECT_TRUE(matches(expected, dw_buffer.to_host(), Op::weight_terms(s)));
