@@ -94,6 +94,28 @@ Context::~Context() {
 #endif
 }
 
+void Context::set_tf32_convolutions(bool on) {
+  if (!on) {
+    tf32_convolutions_ = false;
+    return;
+  }
+  if (backend_ != Backend::cuda)
+    throw std::invalid_argument(
+        fmt::format("TF32 convolutions are our cuda backend's (the {} backend computes in FP32)",
+                    backend_name(backend_)));
+#if defined(SGAN_WITH_CUDA)
+  int ordinal = 0;
+  cudaDeviceProp prop{};
+  CUDA_CHECK(cudaGetDevice(&ordinal));
+  CUDA_CHECK(cudaGetDeviceProperties(&prop, ordinal));
+  if (prop.major < 8)
+    throw std::invalid_argument(
+        fmt::format("TF32 tensor cores need compute capability 8.0 or later; the {} has {}.{}",
+                    prop.name, prop.major, prop.minor));
+#endif
+  tf32_convolutions_ = true;
+}
+
 std::string Context::device_name() const {
 #if defined(SGAN_WITH_CUDA)
   if (device() == Device::cuda) {

@@ -29,6 +29,13 @@ public:
   Context& operator=(const Context&) = delete;
 
   Backend backend() const { return backend_; }
+
+  // Whether the cuda backend's convolutions run on TF32 tensor cores (--tf32: operands rounded to
+  // 10 mantissa bits, ~1e-3 relative error; kernels/cuda/tensor_cores.cuh) instead of in FP32.
+  // Off unless asked for. Only our cuda backend has it, on compute capability 8.0 or later;
+  // anything else throws std::invalid_argument saying why.
+  void set_tf32_convolutions(bool on);
+  bool tf32_convolutions() const { return tf32_convolutions_; }
   Device device() const { return backend_ == Backend::cpu ? Device::cpu : Device::cuda; }
   std::string device_name() const;
 
@@ -54,6 +61,7 @@ public:
 
 private:
   Backend backend_;
+  bool tf32_convolutions_ = false;
 #if defined(SGAN_WITH_CUDA)
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;

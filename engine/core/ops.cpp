@@ -7,6 +7,9 @@
 
 #include <fmt/format.h>
 #include <stdexcept>
+#if defined(SGAN_WITH_CUDA)
+#include "kernels/cuda/conv_variants.h"
+#endif
 #if defined(SGAN_WITH_CUDNN)
 #include "kernels/cudnn/handle.h"
 #endif
@@ -14,6 +17,14 @@
 namespace sgan::ops {
 
 namespace {
+#if defined(SGAN_WITH_CUDA)
+// Our convolution kernels in the context's precision: the default FP32 variant, or TF32.
+cuda::ConvVariant conv_variant(const Context& ctx) {
+  return ctx.tf32_convolutions() ? cuda::ConvVariant::tf32_tensor_cores
+                                 : cuda::default_conv_variant;
+}
+#endif
+
 [[noreturn]] void unavailable(const Context& ctx) {
   throw std::logic_error(
       fmt::format("the {} backend is not compiled into this build", backend_name(ctx.backend())));
@@ -57,7 +68,7 @@ void conv2d_forward(Context& ctx, const Conv2dShape& s, const float* x, const fl
     return cpu::conv2d_forward<float>(s, x, w, b, y, epilogue);
 #if defined(SGAN_WITH_CUDA)
   case Backend::cuda:
-    return cuda::conv2d_forward(s, x, w, b, y, epilogue, ctx.stream());
+    return cuda::conv2d_forward(conv_variant(ctx), s, x, w, b, y, epilogue, ctx.stream());
 #endif
 #if defined(SGAN_WITH_CUDNN)
   case Backend::cudnn:
@@ -75,7 +86,7 @@ void conv2d_backward_data(Context& ctx, const Conv2dShape& s, const float* dy, c
     return cpu::conv2d_backward_data<float>(s, dy, w, dx);
 #if defined(SGAN_WITH_CUDA)
   case Backend::cuda:
-    return cuda::conv2d_backward_data(s, dy, w, dx, ctx.stream());
+    return cuda::conv2d_backward_data(conv_variant(ctx), s, dy, w, dx, ctx.stream());
 #endif
 #if defined(SGAN_WITH_CUDNN)
   case Backend::cudnn:
@@ -93,7 +104,7 @@ void conv2d_backward_weight(Context& ctx, const Conv2dShape& s, const float* x, 
     return cpu::conv2d_backward_weight<float>(s, x, dy, dw);
 #if defined(SGAN_WITH_CUDA)
   case Backend::cuda:
-    return cuda::conv2d_backward_weight(s, x, dy, dw, ctx.stream());
+    return cuda::conv2d_backward_weight(conv_variant(ctx), s, x, dy, dw, ctx.stream());
 #endif
 #if defined(SGAN_WITH_CUDNN)
   case Backend::cudnn:
@@ -129,7 +140,7 @@ void conv_transpose2d_forward(Context& ctx, const ConvTranspose2dShape& s, const
     return cpu::conv_transpose2d_forward<float>(s, x, w, b, y, epilogue);
 #if defined(SGAN_WITH_CUDA)
   case Backend::cuda:
-    return cuda::conv_transpose2d_forward(s, x, w, b, y, epilogue, ctx.stream());
+    return cuda::conv_transpose2d_forward(conv_variant(ctx), s, x, w, b, y, epilogue, ctx.stream());
 #endif
 #if defined(SGAN_WITH_CUDNN)
   case Backend::cudnn:
@@ -147,7 +158,7 @@ void conv_transpose2d_backward_data(Context& ctx, const ConvTranspose2dShape& s,
     return cpu::conv_transpose2d_backward_data<float>(s, dy, w, dx);
 #if defined(SGAN_WITH_CUDA)
   case Backend::cuda:
-    return cuda::conv_transpose2d_backward_data(s, dy, w, dx, ctx.stream());
+    return cuda::conv_transpose2d_backward_data(conv_variant(ctx), s, dy, w, dx, ctx.stream());
 #endif
 #if defined(SGAN_WITH_CUDNN)
   case Backend::cudnn:
@@ -165,7 +176,7 @@ void conv_transpose2d_backward_weight(Context& ctx, const ConvTranspose2dShape& 
     return cpu::conv_transpose2d_backward_weight<float>(s, x, dy, dw);
 #if defined(SGAN_WITH_CUDA)
   case Backend::cuda:
-    return cuda::conv_transpose2d_backward_weight(s, x, dy, dw, ctx.stream());
+    return cuda::conv_transpose2d_backward_weight(conv_variant(ctx), s, x, dy, dw, ctx.stream());
 #endif
 #if defined(SGAN_WITH_CUDNN)
   case Backend::cudnn:

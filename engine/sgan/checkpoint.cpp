@@ -111,6 +111,7 @@ std::vector<std::string> changed_settings(const TrainConfig& saved, const TrainC
   note("--decay-start-epoch", saved.decay_start_epoch, now.decay_start_epoch);
   note("--beta1", saved.beta1, now.beta1);
   note("--unsup-weight", saved.unsup_weight, now.unsup_weight);
+  note("--tf32", saved.tf32, now.tf32);
   return changed;
 }
 

@@ -69,6 +69,10 @@ void validate(const TrainConfig& c) {
   if (c.eval_every < 0 || c.sample_every < 0 || c.checkpoint_every < 0)
     fail("--eval-every, --sample-every and --checkpoint-every must not be negative");
   if (c.data_dir.empty()) fail("--data must name a directory");
+  if (c.tf32 && c.device != "cuda")
+    fail(fmt::format("--tf32 needs --device cuda (only our CUDA kernels have a TF32 path), got "
+                     "--device {}",
+                     c.device));
 }
 
 // A float as the double nearest its shortest decimal form (3e-3f becomes 0.003, not
@@ -97,6 +101,7 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"seed", c.seed},
           {"device", c.device},
           {"cuda_graph", c.cuda_graph},
+          {"tf32", c.tf32},
           {"data_dir", c.data_dir},
           {"out_dir", c.out_dir},
           {"resume", c.resume},
@@ -124,6 +129,7 @@ TrainConfig config_from_json(const nlohmann::json& j) {
   c.seed = j.at("seed");
   c.device = j.at("device");
   c.cuda_graph = j.at("cuda_graph");
+  c.tf32 = j.value("tf32", false); // configurations from before --tf32 computed in FP32
   c.data_dir = j.at("data_dir");
   c.out_dir = j.at("out_dir");
   c.resume = j.at("resume");

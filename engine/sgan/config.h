@@ -31,6 +31,7 @@ struct TrainConfig {
   std::uint64_t seed = 1;
   std::string device = "cuda";      // cpu, cuda or cudnn
   bool cuda_graph = true;           // capture the iteration as one CUDA graph (cuda backend)
+  bool tf32 = false;                // convolutions on TF32 tensor cores (cuda backend), ~1e-3
   std::string data_dir = "data/mnist";
   std::string out_dir;              // default runs/<recipe>-<labels>-s<seed>
   std::string resume;               // checkpoint to continue from

@@ -86,7 +86,13 @@ int run_training(TrainConfig config, const std::atomic<bool>* stop, std::FILE* l
   try {
     const Backend backend = choose_backend(config, log);
     config.device = std::string(backend_name(backend));
+    if (config.tf32 && backend != Backend::cuda) {
+      fmt::print(log, "sgan: --tf32 has no effect on the {}: computing in FP32.\n",
+                 backend_name(backend));
+      config.tf32 = false;
+    }
     Context ctx(backend);
+    ctx.set_tf32_convolutions(config.tf32);
 
     Dataset train = load_mnist_split(config.data_dir, "train");
     Dataset test = load_mnist_split(config.data_dir, "t10k");

@@ -30,6 +30,12 @@ TEST(TrainFlags, RecipeDefaultsThenOverrides) {
   EXPECT_EQ(b.config.fake_logit, FakeLogit::explicit_logit);
   EXPECT_EQ(b.config.seed, 7u);
   EXPECT_EQ(b.config.device, "cpu");
+  EXPECT_FALSE(b.config.tf32);
+
+  const ParsedFlags c = parse({"--tf32"});
+  ASSERT_LT(c.exit_code, 0) << c.message;
+  EXPECT_TRUE(c.config.tf32);
+  EXPECT_EQ(c.config.device, "cuda");
 }
 
 // config.json and the checkpoints carry the configuration as JSON: floats are written in their
@@ -51,13 +57,24 @@ TEST(TrainConfigJson, FloatsAreShortDecimalsAndRoundTripExactly) {
   EXPECT_EQ(back.unsup_weight, c.unsup_weight);
 }
 
+// The precision is part of the record; a configuration written before --tf32 existed was FP32.
+TEST(TrainConfigJson, Tf32RoundTripsAndDefaultsToFp32) {
+  TrainConfig c = recipe_defaults("article");
+  c.tf32 = true;
+  nlohmann::json j = to_json(c);
+  EXPECT_EQ(j.at("tf32"), true);
+  EXPECT_TRUE(config_from_json(nlohmann::json::parse(j.dump())).tf32);
+  j.erase("tf32");
+  EXPECT_FALSE(config_from_json(j).tf32);
+}
+
 TEST(TrainFlags, HelpExplainsEveryFlagAndExitsZero) {
   const ParsedFlags p = parse({"--help"});
   EXPECT_EQ(p.exit_code, exit_ok);
   for (const char* flag : {"--recipe", "--labels", "--epochs", "--steps", "--batch-size", "--lr",
                            "--seed", "--device", "--data", "--out", "--resume", "--eval-every",
                            "--sample-every", "--fake-logit", "--g-loss", "--unsup-weight",
-                           "--supervised-only"})
+                           "--supervised-only", "--tf32"})
     EXPECT_NE(p.message.find(flag), std::string::npos) << flag;
 }
 
@@ -88,7 +105,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadFlags{{"--lr", "-1"}, "--lr must be positive"},
                       BadFlags{{"--epochs", "0"}, "--epochs"},
                       BadFlags{{"--labels", "ten"}, "--labels"},
-                      BadFlags{{"--no-such-flag"}, "no-such-flag"}));
+                      BadFlags{{"--no-such-flag"}, "no-such-flag"},
+                      BadFlags{{"--tf32", "--device", "cpu"}, "--tf32 needs --device cuda"},
+                      BadFlags{{"--tf32", "--device", "cudnn"}, "--tf32 needs --device cuda"}));
 
 }  // namespace
 }  // namespace sgan
