@@ -36,6 +36,8 @@ COMPILE_ENGINES = ("pytorch-compile", "pytorch-compile-cudagraphs")
 # images of a 100-label split (engine/sgan/epoch_order.cpp), in at most 2 seconds.
 EPOCH_RECIPE, EPOCH_BATCH, EPOCH_ITERATIONS, EPOCH_GOAL_S = "article", 64, 59900 // 64, 2.0
 CANDIDATE_PREFIX = "candidate"
+# The opt-in TF32 convolutions (--tf32), timed against cuDNN with TF32 allowed: the goals are FP32's.
+TF32_PREFIX = "tf32"
 
 
 def read_machine(path):
@@ -112,6 +114,11 @@ def is_candidate(row):
     return case_parts(row["name"])[0] == CANDIDATE_PREFIX
 
 
+def is_fp32_default(row):
+    """A row of what the engine runs by default: neither a candidate nor the TF32 precision."""
+    return case_parts(row["name"])[0] not in (CANDIDATE_PREFIX, TF32_PREFIX)
+
+
 def verdict(met):
     return "met" if met else "**not met**"
 
@@ -120,7 +127,7 @@ def goals(kernels, step_rows, pytorch):
     """The issue's goals, each computed from the rows there are; a goal without rows says so."""
     lines = ["## Goals", ""]
     named = [(r, case_parts(r["name"])) for r in kernels]
-    defaults = [(r, parts) for r, parts in named if parts[0] != CANDIDATE_PREFIX]
+    defaults = [(r, parts) for r, parts in named if is_fp32_default(r)]
 
     conv = [(r["ratio"], parts) for r, parts in defaults
             if parts[0] in CONV_OPS and isinstance(r.get("ratio"), (int, float))]
@@ -223,6 +230,34 @@ def candidates(kernels):
     return lines + [""]
 
 
+def tf32(kernels):
+    """The TF32 convolutions against cuDNN's TF32, and against our FP32 default on the same case."""
+    lines = ["## TF32 tensor cores (opt-in --tf32) against cuDNN with TF32 allowed", ""]
+    by_case = {"/".join(case_parts(r["name"])): r for r in kernels if is_fp32_default(r)}
+    rows = [(r, "/".join(case_parts(r["name"])[1:])) for r in kernels
+            if case_parts(r["name"])[0] == TF32_PREFIX]
+    if not rows:
+        return lines + ["(no TF32 cases)", ""]
+    lines.append("| case | TF32 us | cuDNN TF32 us | ours / cuDNN | FP32 default us "
+                 "| speed-up over FP32 |")
+    lines.append("|---|---|---|---|---|---|")
+    ratios = []
+    for r, case in rows:
+        ours, fp32 = r.get("ours_us"), by_case.get(case, {}).get("ours_us")
+        ratio = r.get("ratio")
+        if isinstance(ratio, (int, float)):
+            ratios.append(ratio)
+        cells = [case, fmt(ours) if ours else "", fmt(r["vendor_us"]) if "vendor_us" in r else "",
+                 fmt(ratio) if isinstance(ratio, (int, float)) else "", fmt(fp32) if fp32 else "",
+                 fmt(fp32 / ours) if ours and fp32 else ""]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    if ratios:
+        lines.append(f"TF32: geometric mean of ours/cuDNN time {fmt(geometric_mean(ratios))} over "
+                     f"{len(ratios)} cases; worst {fmt(max(ratios))}.")
+    return lines + [""]
+
+
 def geometric_mean(values):
     values = [v for v in values if v > 0]
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
@@ -274,12 +309,13 @@ def main():
     lines = ["# sgan benchmark results", ""]
     lines += [f"* {key}: {value}" for key, value in machine.items()] + [""]
     ratios = [r["ratio"] for r in kernels
-              if not is_candidate(r) and isinstance(r.get("ratio"), (int, float))]
+              if is_fp32_default(r) and isinstance(r.get("ratio"), (int, float))]
     if ratios:
         lines += [f"Kernels: geometric mean of ours/vendor time {fmt(geometric_mean(ratios))} over "
                   f"{len(ratios)} cases; worst {fmt(max(ratios))}.", ""]
     lines += goals(kernels, step, pytorch)
     lines += candidates(kernels)
+    lines += tf32(kernels)
     lines += iteration_comparison(step, pytorch)
     lines += table(step, "sgan_bench_step")
     lines += table(kernels, "sgan_bench_kernels")

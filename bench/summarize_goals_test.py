@@ -40,6 +40,8 @@ class GoalsTest(unittest.TestCase):
             row("candidate/contiguous_fragments/conv2d/fwd/article.D.conv1/n192", ratio=0.01,
                 ours_us=5.0),
             row("dense/fwd/improved.D.fc1/n192", ratio=9.0),  # not a convolution
+            # Nor is the opt-in TF32 precision: the goals are FP32's.
+            row("tf32/conv2d/fwd/article.D.conv1/n192", ratio=9.0, ours_us=2.0),
         ]
         lines = summarize.goals(kernels, [], [])
         conv = line_with(lines, "* Convolutions")
@@ -104,6 +106,22 @@ class CandidatesTest(unittest.TestCase):
         expected = f"{math.sqrt(2 * 0.75):.3g}"
         self.assertIn(f"contiguous_fragments: geometric mean speed-up {expected} over 2 cases "
                       "(above 1: faster than the default).", lines)
+
+
+class Tf32Test(unittest.TestCase):
+    def test_tf32_beside_cudnn_tf32_and_our_fp32_default(self):
+        kernels = [
+            row("conv2d/fwd/article.D.conv2/n192", ours_us=30.0, ratio=1.5),
+            row("tf32/conv2d/fwd/article.D.conv2/n192", ours_us=10.0, vendor_us=8.0, ratio=1.25),
+            row("tf32/conv2d/bwd_data/article.D.conv2/n192", ours_us=12.0, vendor_us=15.0,
+                ratio=0.8),
+        ]
+        lines = summarize.tf32(kernels)
+        self.assertIn("| conv2d/fwd/article.D.conv2/n192 | 10 | 8 | 1.25 | 30 | 3 |", lines)
+        # No FP32 row for bwd_data: its FP32 cells stay empty.
+        self.assertIn("| conv2d/bwd_data/article.D.conv2/n192 | 12 | 15 | 0.8 |  |  |", lines)
+        self.assertIn("TF32: geometric mean of ours/cuDNN time 1 over 2 cases; worst 1.25.", lines)
+        self.assertEqual(summarize.tf32([kernels[0]])[-2], "(no TF32 cases)")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@
 //
 // Convolution, batchnorm, loss, activation and average cases run once per kernel variant
 // (kernels/cuda/*_variants.h): the default under the plain name, each candidate under
-// "candidate/<variant>/<name>", both against the same twin.
+// "candidate/<variant>/<name>", both against the same twin. The convolutions also run the opt-in
+// TF32 kernels (--tf32), under "tf32/<name>" and against cuDNN with TF32 allowed: not a candidate
+// for the FP32 default but the other precision, compared with the vendor's in the same precision.
 #if defined(SGAN_WITH_CUDNN)
 #include "bench/kernels/harness.h"
 #include "kernels/cuda/batchnorm_variants.h"
@@ -13,7 +15,9 @@
 #include "kernels/cuda/elementwise_variants.h"
 #include "kernels/cuda/sgan_loss_variants.h"
 
+#include <iterator>
 #include <string>
+#include <vector>
 
 namespace sgan::bench {
 
@@ -29,8 +33,24 @@ inline std::string variant_case_name(bool is_default, const char* variant,
 }
 
 inline std::string conv_variant_case_name(cuda::ConvVariant variant, const std::string& name) {
+  if (variant == cuda::ConvVariant::tf32_tensor_cores) return "tf32/" + name;
   return variant_case_name(variant == cuda::default_conv_variant, cuda::conv_variant_name(variant),
                            name);
+}
+
+// The convolution variants a run times: every FP32 one, and TF32 where the GPU has it (compute
+// capability 8.0+).
+inline std::vector<cuda::ConvVariant> timed_conv_variants(const Gpu& gpu) {
+  std::vector<cuda::ConvVariant> variants(std::begin(cuda::conv_variants),
+                                          std::end(cuda::conv_variants));
+  if (gpu.roofline().compute_major >= 8) variants.push_back(cuda::ConvVariant::tf32_tensor_cores);
+  return variants;
+}
+
+// The cuDNN math a variant is compared with: TF32 for the TF32 kernels, else FP32.
+inline cudnn::ConvMath vendor_conv_math(cuda::ConvVariant variant) {
+  return variant == cuda::ConvVariant::tf32_tensor_cores ? cudnn::ConvMath::tf32
+                                                         : cudnn::ConvMath::fp32;
 }
 
 inline std::string sgan_loss_variant_case_name(cuda::SganLossVariant variant,

@@ -24,7 +24,7 @@ const Conv2dCase conv2d_cases[] = {
 
 void register_shape(Gpu& gpu, const Conv2dCase& c, const Conv2dShape& s) {
   const Activation epilogue = c.epilogue;
-  for (const cuda::ConvVariant v : cuda::conv_variants) {
+  for (const cuda::ConvVariant v : timed_conv_variants(gpu)) {
     register_case(conv_variant_case_name(v, case_name("conv2d", "fwd", c.name, s.n)), gpu,
                   [s, epilogue, v](benchmark::State& state, Gpu& g) {
                     const auto x = random_array(s.x_size(), 1), w = random_array(s.w_size(), 2),
@@ -37,7 +37,7 @@ void register_shape(Gpu& gpu, const Conv2dCase& c, const Conv2dShape& s) {
                               },
                               {"cudnn", [&] {
                                  cudnn::conv2d_forward(s, x.get(), w.get(), b.get(), y.get(),
-                                                       epilogue, g.vendor());
+                                                       epilogue, g.vendor(vendor_conv_math(v)));
                                }});
                   });
     register_case(
@@ -49,7 +49,7 @@ void register_shape(Gpu& gpu, const Conv2dCase& c, const Conv2dShape& s) {
               state, g, Work::compute(s.macs()),
               [&] { cuda::conv2d_backward_data(v, s, dy.get(), w.get(), dx.get(), g.stream()); },
               {"cudnn",
-               [&] { cudnn::conv2d_backward_data(s, dy.get(), w.get(), dx.get(), g.vendor()); }});
+               [&] { cudnn::conv2d_backward_data(s, dy.get(), w.get(), dx.get(), g.vendor(vendor_conv_math(v))); }});
         });
     register_case(
         conv_variant_case_name(v, case_name("conv2d", "bwd_weight", c.name, s.n)), gpu,
@@ -60,7 +60,7 @@ void register_shape(Gpu& gpu, const Conv2dCase& c, const Conv2dShape& s) {
               state, g, Work::compute(s.macs()),
               [&] { cuda::conv2d_backward_weight(v, s, x.get(), dy.get(), dw.get(), g.stream()); },
               {"cudnn",
-               [&] { cudnn::conv2d_backward_weight(s, x.get(), dy.get(), dw.get(), g.vendor()); }});
+               [&] { cudnn::conv2d_backward_weight(s, x.get(), dy.get(), dw.get(), g.vendor(vendor_conv_math(v))); }});
         });
   }
   // Reads dy once; db is read and written.

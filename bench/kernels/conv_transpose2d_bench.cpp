@@ -25,7 +25,7 @@ const ConvTranspose2dCase conv_transpose2d_cases[] = {
 
 void register_shape(Gpu& gpu, const ConvTranspose2dCase& c, const ConvTranspose2dShape& s) {
   const Activation epilogue = c.epilogue;
-  for (const cuda::ConvVariant v : cuda::conv_variants) {
+  for (const cuda::ConvVariant v : timed_conv_variants(gpu)) {
     register_case(conv_variant_case_name(v, case_name("conv_transpose2d", "fwd", c.name, s.n)), gpu,
                   [s, epilogue, v](benchmark::State& state, Gpu& g) {
                     const auto x = random_array(s.x_size(), 1), w = random_array(s.w_size(), 2),
@@ -38,7 +38,7 @@ void register_shape(Gpu& gpu, const ConvTranspose2dCase& c, const ConvTranspose2
                               },
                               {"cudnn", [&] {
                                  cudnn::conv_transpose2d_forward(s, x.get(), w.get(), b.get(),
-                                                                 y.get(), epilogue, g.vendor());
+                                                                 y.get(), epilogue, g.vendor(vendor_conv_math(v)));
                                }});
                   });
     register_case(conv_variant_case_name(v, case_name("conv_transpose2d", "bwd_data", c.name, s.n)),
@@ -52,7 +52,7 @@ void register_shape(Gpu& gpu, const ConvTranspose2dCase& c, const ConvTranspose2
                               },
                               {"cudnn", [&] {
                                  cudnn::conv_transpose2d_backward_data(s, dy.get(), w.get(),
-                                                                       dx.get(), g.vendor());
+                                                                       dx.get(), g.vendor(vendor_conv_math(v)));
                                }});
                   });
     register_case(
@@ -67,7 +67,7 @@ void register_shape(Gpu& gpu, const ConvTranspose2dCase& c, const ConvTranspose2
                     },
                     {"cudnn", [&] {
                        cudnn::conv_transpose2d_backward_weight(s, x.get(), dy.get(), dw.get(),
-                                                               g.vendor());
+                                                               g.vendor(vendor_conv_math(v)));
                      }});
         });
   }

@@ -72,6 +72,7 @@ std::string label(const Work& work, const Vendor& vendor) {
 
 Gpu::Gpu(const Schedule& schedule)
     : schedule_(schedule), cublas_(stream_.get()), vendor_(stream_.get()),
+      vendor_tf32_(stream_.get(), cudnn::ConvMath::tf32),
       roofline_(measure_roofline(stream_.get())) {}
 
 DeviceArray<float> random_array(std::size_t n, std::uint64_t seed, float lo, float hi) {

@@ -78,7 +78,10 @@ public:
 
   cudaStream_t stream() const { return stream_.get(); }
   cublasHandle_t cublas() const { return cublas_.get(); }
-  cudnn::Handle& vendor() { return vendor_; }
+  // The twin's Handle: FP32 convolutions, or with TF32 allowed (the TF32 cases').
+  cudnn::Handle& vendor(cudnn::ConvMath math = cudnn::ConvMath::fp32) {
+    return math == cudnn::ConvMath::tf32 ? vendor_tf32_ : vendor_;
+  }
   const DeviceRoofline& roofline() const { return roofline_; }
   const Schedule& schedule() const { return schedule_; }
 
@@ -89,7 +92,7 @@ private:
   Schedule schedule_;
   Stream stream_;
   CublasHandle cublas_;
-  cudnn::Handle vendor_;
+  cudnn::Handle vendor_, vendor_tf32_;
   DeviceRoofline roofline_;
   int failed_cases_ = 0;
 };

@@ -1,8 +1,8 @@
 // The cuDNN twin of conv2d through cuDNN 9's legacy API (cudnnConvolutionForward, BackwardData,
 // BackwardFilter, BackwardBias), for benchmarks and as a second opinion in tests. Float with FMA
-// math only (no TF32), so it computes what our kernels compute up to float rounding. Each
-// problem's algorithm is found once by cudnnFind* (the fastest deterministic one) and cached in
-// the Handle.
+// math only (no TF32), so it computes what our kernels compute up to float rounding, unless the
+// Handle allows TF32 (ConvMath::tf32, the twin of our opt-in TF32 kernels). Each problem's
+// algorithm is found once by cudnnFind* (the fastest deterministic one) and cached in the Handle.
 //
 // cuDNN pads symmetrically. Where our pads give the output size cuDNN's symmetric padding gives
 // (stride 1 "same" with an odd kernel, every "valid", G's k4 s2 transposed convolutions), cuDNN
@@ -63,15 +63,20 @@ private:
   cudnnFilterDescriptor_t desc_ = nullptr;
 };
 
-// Cross-correlation (what every framework calls convolution) with FMA math: CUDNN_DEFAULT_MATH
-// would let cuDNN use TF32 tensor cores on an H100, with 10-bit mantissas.
+// The descriptor's math type: FMA math keeps float convolutions in FP32; CUDNN_DEFAULT_MATH lets
+// cuDNN use TF32 tensor cores (compute capability 8.0+), with 10-bit mantissas.
+cudnnMathType_t math_type(ConvMath math) {
+  return math == ConvMath::tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
+}
+
+// Cross-correlation (what every framework calls convolution) in the Handle's math.
 class ConvolutionDescriptor {
 public:
-  ConvolutionDescriptor(int pad_h, int pad_w, int stride) {
+  ConvolutionDescriptor(int pad_h, int pad_w, int stride, ConvMath math) {
     CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&desc_));
     CUDNN_CHECK(cudnnSetConvolution2dDescriptor(desc_, pad_h, pad_w, stride, stride, 1, 1,
                                                 CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-    CUDNN_CHECK(cudnnSetConvolutionMathType(desc_, CUDNN_FMA_MATH));
+    CUDNN_CHECK(cudnnSetConvolutionMathType(desc_, math_type(math)));
   }
   ~ConvolutionDescriptor() { cudnnDestroyConvolutionDescriptor(desc_); }
   ConvolutionDescriptor(const ConvolutionDescriptor&) = delete;
@@ -122,11 +127,11 @@ CudnnConvolution cudnn_convolution(const Conv2dShape& s) {
 }
 
 struct Descriptors {
-  explicit Descriptors(const CudnnConvolution& c)
+  Descriptors(const CudnnConvolution& c, ConvMath math)
       : x(c.shape.n, c.shape.c_in, c.h_in, c.w_in),
         y(c.shape.n, c.shape.c_out, c.shape.h_out, c.shape.w_out),
         w(c.shape.c_out, c.shape.c_in, c.shape.kh, c.shape.kw),
-        conv(c.pad_h, c.pad_w, c.shape.stride) {}
+        conv(c.pad_h, c.pad_w, c.shape.stride, math) {}
   TensorDescriptor x, y;
   FilterDescriptor w;
   ConvolutionDescriptor conv;
@@ -135,6 +140,7 @@ struct Descriptors {
 std::string problem_key(const char* direction, const CudnnConvolution& c) {
   const Conv2dShape& s = c.shape;
   std::string key = std::string("conv2d ") + direction;
+  // One Handle has one ConvMath, so its cache needs no math in the key.
   for (const int v :
        {s.n, s.c_in, c.h_in, c.w_in, s.c_out, s.kh, s.kw, s.stride, c.pad_h, c.pad_w}) {
     key += ' ';
@@ -145,12 +151,14 @@ std::string problem_key(const char* direction, const CudnnConvolution& c) {
 
 // The fastest algorithm cudnnFind* ran successfully, preferring deterministic ones.
 // cudnnFind* lists algorithms fastest first and may have timed some with TF32 allowed (its
-// mathType field says); ours run in plain FP32 (CUDNN_FMA_MATH on the descriptor), so the first
-// deterministic FMA-timed algorithm is preferred, then any deterministic one, then any that runs.
-template <typename Perf> int pick_algorithm(const Perf* perf, int count, const char* direction) {
+// mathType field says); in FP32 (CUDNN_FMA_MATH on the descriptor) the first deterministic
+// FMA-timed algorithm is preferred, then any deterministic one, then any that runs. With TF32
+// allowed, the fastest deterministic one of any math.
+template <typename Perf>
+int pick_algorithm(const Perf* perf, int count, ConvMath math, const char* direction) {
   for (int i = 0; i < count; ++i)
     if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].determinism == CUDNN_DETERMINISTIC &&
-        perf[i].mathType == CUDNN_FMA_MATH)
+        (math == ConvMath::tf32 || perf[i].mathType == CUDNN_FMA_MATH))
       return static_cast<int>(perf[i].algo);
   for (int i = 0; i < count; ++i)
     if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].determinism == CUDNN_DETERMINISTIC)
@@ -171,7 +179,7 @@ cudnnConvolutionFwdAlgo_t forward_algorithm(const CudnnConvolution& c, const Des
   CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(h.cudnn(), d.x.get(), d.w.get(), d.conv.get(),
                                                    d.y.get(), CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
                                                    &count, perf));
-  const int algorithm = pick_algorithm(perf, count, "forward");
+  const int algorithm = pick_algorithm(perf, count, h.conv_math(), "forward");
   h.cache_algorithm(key, algorithm);
   return static_cast<cudnnConvolutionFwdAlgo_t>(algorithm);
 }
@@ -186,7 +194,7 @@ cudnnConvolutionBwdDataAlgo_t backward_data_algorithm(const CudnnConvolution& c,
   CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(
       h.cudnn(), d.w.get(), d.y.get(), d.conv.get(), d.x.get(),
       CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count, perf));
-  const int algorithm = pick_algorithm(perf, count, "backward_data");
+  const int algorithm = pick_algorithm(perf, count, h.conv_math(), "backward_data");
   h.cache_algorithm(key, algorithm);
   return static_cast<cudnnConvolutionBwdDataAlgo_t>(algorithm);
 }
@@ -201,7 +209,7 @@ cudnnConvolutionBwdFilterAlgo_t backward_filter_algorithm(const CudnnConvolution
   CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(
       h.cudnn(), d.x.get(), d.y.get(), d.conv.get(), d.w.get(),
       CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &count, perf));
-  const int algorithm = pick_algorithm(perf, count, "backward_weight");
+  const int algorithm = pick_algorithm(perf, count, h.conv_math(), "backward_weight");
   h.cache_algorithm(key, algorithm);
   return static_cast<cudnnConvolutionBwdFilterAlgo_t>(algorithm);
 }
@@ -265,7 +273,7 @@ void add_bias_and_activate(const Conv2dShape& s, const float* b, const Activatio
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y,
                     const Activation& epilogue, Handle& h) {
   const CudnnConvolution c = cudnn_convolution(s);
-  const Descriptors d(c);
+  const Descriptors d(c, h.conv_math());
   const cudnnConvolutionFwdAlgo_t algorithm = forward_algorithm(c, d, h);
   std::size_t algorithm_bytes = 0;
   CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h.cudnn(), d.x.get(), d.w.get(), d.conv.get(),
@@ -287,7 +295,7 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const 
 void conv2d_backward_data(const Conv2dShape& s, const float* dy, const float* w, float* dx,
                           Handle& h) {
   const CudnnConvolution c = cudnn_convolution(s);
-  const Descriptors d(c);
+  const Descriptors d(c, h.conv_math());
   const cudnnConvolutionBwdDataAlgo_t algorithm = backward_data_algorithm(c, d, h);
   std::size_t algorithm_bytes = 0;
   CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(
@@ -304,7 +312,7 @@ void conv2d_backward_data(const Conv2dShape& s, const float* dy, const float* w,
 void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw,
                             Handle& h) {
   const CudnnConvolution c = cudnn_convolution(s);
-  const Descriptors d(c);
+  const Descriptors d(c, h.conv_math());
   const cudnnConvolutionBwdFilterAlgo_t algorithm = backward_filter_algorithm(c, d, h);
   std::size_t algorithm_bytes = 0;
   CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(

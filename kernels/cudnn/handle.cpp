@@ -4,7 +4,7 @@
 
 namespace sgan::cudnn {
 
-Handle::Handle(cudaStream_t stream) : stream_(stream) {
+Handle::Handle(cudaStream_t stream, ConvMath conv_math) : stream_(stream), conv_math_(conv_math) {
   CUDNN_CHECK(cudnnCreate(&cudnn_));
   CUDNN_CHECK(cudnnSetStream(cudnn_, stream_));
   CUBLAS_CHECK(cublasCreate(&cublas_));

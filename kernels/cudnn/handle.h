@@ -12,9 +12,14 @@
 
 namespace sgan::cudnn {
 
+// What the convolutions may compute in: plain FP32 (FMA math, what our default kernels compute),
+// or with TF32 tensor cores allowed (what our opt-in TF32 kernels compute, for the benchmarks'
+// TF32 comparison). The dense twins stay FP32 either way.
+enum class ConvMath { fp32, tf32 };
+
 class Handle {
  public:
-  explicit Handle(cudaStream_t stream = nullptr);
+  explicit Handle(cudaStream_t stream = nullptr, ConvMath conv_math = ConvMath::fp32);
   ~Handle();
   Handle(const Handle&) = delete;
   Handle& operator=(const Handle&) = delete;
@@ -22,6 +27,7 @@ class Handle {
   cudnnHandle_t cudnn() const { return cudnn_; }
   cublasHandle_t cublas() const { return cublas_; }
   cudaStream_t stream() const { return stream_; }
+  ConvMath conv_math() const { return conv_math_; }
 
   // A device buffer of at least `bytes`, valid until the next call that asks for more. Growing it
   // synchronises the stream first, since queued work may still read the old buffer.
@@ -33,6 +39,7 @@ class Handle {
 
  private:
   cudaStream_t stream_;
+  ConvMath conv_math_;
   cudnnHandle_t cudnn_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   void* workspace_ = nullptr;
