@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What the compiler made of each kernel of a CUDA source, without a GPU: registers, spills and
 static shared memory (ptxas -v) and the static counts of shared-memory loads, scalar and 16-byte,
-and of FMAs in its PTX. A markdown table, one row per kernel.
+of FMAs and of TF32 tensor-core MMAs (mma.sync m16n8k8) in its PTX. A markdown table, one row per kernel.
 
     bench/kernel_resources.py [SOURCE.cu ...] [--arch 90] [--nvcc PATH]
 
@@ -39,6 +39,7 @@ def short(name):
     name = re.sub(r"\(Fragments\)0", "strided", name)
     name = re.sub(r"\(Fragments\)1", "contiguous", name)
     name = re.sub(r"\(Fragments\)2", "contiguous_paired_lanes", name)
+    name = re.sub(r"\(Fragments\)3", "tf32_tensor_cores", name)
     depth, end = 0, len(name)
     for i, ch in enumerate(name):  # cut at the first '(' outside template brackets
         depth += ch == "<"
@@ -64,8 +65,9 @@ def resources(nvcc, arch, source):
     for body in re.split(r"\n(?=(?:\.visible )?\.entry )", ptx)[1:]:
         name = re.match(r"(?:\.visible )?\.entry (\S+?)\(", body).group(1)
         rows[name] = dict(v4=len(re.findall(r"ld\.shared\.v4\.f32", body)),
-                          scalar=len(re.findall(r"ld\.shared\.f32", body)),
-                          fma=len(re.findall(r"fma\.rn\.f32", body)))
+                          scalar=len(re.findall(r"ld\.shared\.(?:f32|u32|b32)", body)),
+                          fma=len(re.findall(r"fma\.rn\.f32", body)),
+                          mma=len(re.findall(r"mma\.sync\.aligned\.m16n8k8", body)))
     for name, info in re.findall(
             r"Compiling entry function '(\S+)' for 'sm_\d+'\n(.*?)(?=ptxas info\s+: Compiling|\Z)",
             verbose, re.S):
@@ -86,15 +88,15 @@ def main():
     parser.add_argument("--nvcc", default="/usr/local/cuda/bin/nvcc")
     args = parser.parse_args()
     print("| kernel | registers | spill stores/loads (bytes) | static smem (bytes) "
-          "| ld.shared.v4 | ld.shared (scalar) | fma |")
-    print("|---|---|---|---|---|---|---|")
+          "| ld.shared.v4 | ld.shared (scalar) | fma | mma.sync |")
+    print("|---|---|---|---|---|---|---|---|")
     for source in args.sources:
         rows = resources(args.nvcc, args.arch, source)
         names = demangle(list(rows))
         for mangled, row in sorted(rows.items(), key=lambda item: short(names[item[0]])):
             print(f"| `{short(names[mangled])}` | {row.get('registers', '')} | "
                   f"{row.get('spills', '')} | {row.get('smem', '')} | {row.get('v4', '')} | "
-                  f"{row.get('scalar', '')} | {row.get('fma', '')} |")
+                  f"{row.get('scalar', '')} | {row.get('fma', '')} | {row.get('mma', '')} |")
 
 
 if __name__ == "__main__":
