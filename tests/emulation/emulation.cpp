@@ -286,11 +286,8 @@ void mma_m16n8k8_tf32(float (&d)[4], const std::uint32_t (&a)[4], const std::uin
     std::memcpy(&value, &bits, sizeof value);
     return double(value);
   };
-  auto lane_operands = [](int l) {
-    Operands o;
-    std::memcpy(&o, warp_exchange_slot(l), sizeof o);
-    return o;
-  };
+  Operands warp[warp_lanes]; // every lane's operands, read once
+  for (int l = 0; l < warp_lanes; ++l) std::memcpy(&warp[l], warp_exchange_slot(l), sizeof warp[l]);
   const int g = lane / 4, t = lane % 4;
   float result[4];
   for (int r = 0; r < 4; ++r) {
@@ -299,9 +296,8 @@ void mma_m16n8k8_tf32(float (&d)[4], const std::uint32_t (&a)[4], const std::uin
     for (int k = 0; k < 8; ++k) {
       // A[row][k] is a[(row / 8) + 2 (k / 4)] of lane 4 (row % 8) + k % 4; B[k][col] is
       // b[k / 4] of lane 4 col + k % 4.
-      const double a_value = operand(lane_operands(4 * (row % 8) + k % 4).a[row / 8 + 2 * (k / 4)]);
-      const double b_value = operand(lane_operands(4 * col + k % 4).b[k / 4]);
-      sum += a_value * b_value;
+      sum += operand(warp[4 * (row % 8) + k % 4].a[row / 8 + 2 * (k / 4)]) *
+             operand(warp[4 * col + k % 4].b[k / 4]);
     }
     result[r] = static_cast<float>(sum);
   }
