@@ -15,4 +15,17 @@ inline double tf32_rounded(double x) {
   return std::ldexp(std::round(std::ldexp(significand, 11)), exponent - 11);
 }
 
+// The two ways a TF32 subject of the conv checks (tests/support/conv_checks.h) is held. First to
+// the function it claims to compute: every product's operands (x, w, dy) rounded to TF32, the
+// sums in FP32, so the reference on rounded operands matches it to FP32's tolerance (an operand
+// left unrounded is truncated by the tensor cores and fails that).
+template <class Subject> struct Tf32Operands : Subject {
+  static double reference_operand(float x) { return tf32_rounded(x); }
+};
+// Then to what it promises against plain FP32: 2e-3 relative, ~5x the ~4e-4 that two operands'
+// rounding errors of up to 2^-11 each give a sum of random-signed products.
+template <class Subject> struct Tf32Accuracy : Subject {
+  static constexpr double tolerance = 2e-3;
+};
+
 } // namespace sgan::test

@@ -48,19 +48,11 @@ SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaContiguousFragmentsPairedLanesTest,
 SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaOneColumnTilesTest,
                            Conv2dCuda<cuda::ConvVariant::one_column_tiles>)
 
-// The opt-in TF32 precision, held first to the function it claims to compute: every product's
-// operands (x, w, dy) rounded to TF32, the sums in FP32, so the reference on rounded operands
-// matches it to FP32's tolerance (an operand left unrounded is truncated by the tensor cores and
-// fails that); then to what it promises against plain FP32: 2e-3 relative, ~5x the ~4e-4 that two
-// operands' rounding errors of up to 2^-11 each give a sum of random-signed products.
-struct Conv2dCudaTf32 : Conv2dCuda<cuda::ConvVariant::tf32_tensor_cores> {
-  static double reference_operand(float x) { return test::tf32_rounded(x); }
-};
-struct Conv2dCudaTf32Accuracy : Conv2dCuda<cuda::ConvVariant::tf32_tensor_cores> {
-  static constexpr double tolerance = 2e-3;
-};
-SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaTf32Test, Conv2dCudaTf32)
-SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaTf32AccuracyTest, Conv2dCudaTf32Accuracy)
+// The opt-in TF32 precision, against the reference on TF32-rounded operands and against FP32
+// (tests/support/tf32.h).
+using Conv2dCudaTf32 = Conv2dCuda<cuda::ConvVariant::tf32_tensor_cores>;
+SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaTf32Test, test::Tf32Operands<Conv2dCudaTf32>)
+SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaTf32AccuracyTest, test::Tf32Accuracy<Conv2dCudaTf32>)
 
 } // namespace
 } // namespace sgan

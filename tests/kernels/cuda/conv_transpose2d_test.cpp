@@ -46,19 +46,11 @@ SGAN_CONV_GPU_CHECK_SUITES(
 SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaOneColumnTilesTest,
                            ConvTranspose2dCuda<cuda::ConvVariant::one_column_tiles>)
 
-// The opt-in TF32 precision, held first to the function it claims to compute: every product's
-// operands (x, w, dy) rounded to TF32, the sums in FP32, so the reference on rounded operands
-// matches it to FP32's tolerance (an operand left unrounded is truncated by the tensor cores and
-// fails that); then to what it promises against plain FP32: 2e-3 relative, ~5x the ~4e-4 that two
-// operands' rounding errors of up to 2^-11 each give a sum of random-signed products.
-struct ConvTranspose2dCudaTf32 : ConvTranspose2dCuda<cuda::ConvVariant::tf32_tensor_cores> {
-  static double reference_operand(float x) { return test::tf32_rounded(x); }
-};
-struct ConvTranspose2dCudaTf32Accuracy : ConvTranspose2dCuda<cuda::ConvVariant::tf32_tensor_cores> {
-  static constexpr double tolerance = 2e-3;
-};
-SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaTf32Test, ConvTranspose2dCudaTf32)
-SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaTf32AccuracyTest, ConvTranspose2dCudaTf32Accuracy)
+// The opt-in TF32 precision, against the reference on TF32-rounded operands and against FP32
+// (tests/support/tf32.h).
+using ConvTranspose2dCudaTf32 = ConvTranspose2dCuda<cuda::ConvVariant::tf32_tensor_cores>;
+SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaTf32Test, test::Tf32Operands<ConvTranspose2dCudaTf32>)
+SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaTf32AccuracyTest, test::Tf32Accuracy<ConvTranspose2dCudaTf32>)
 
 } // namespace
 } // namespace sgan
