@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """What the compiler made of each kernel of a CUDA source, without a GPU: registers, spills and
 static shared memory (ptxas -v) and the static counts of shared-memory loads, scalar and 16-byte,
-of FMAs and of TF32 tensor-core MMAs (mma.sync m16n8k8) in its PTX. A markdown table, one row per kernel.
+of FMAs and of TF32 tensor-core MMAs (mma.sync m16n8k8) in its PTX. A markdown table, one row per
+kernel.
 
     bench/kernel_resources.py [SOURCE.cu ...] [--arch 90] [--nvcc PATH]
 

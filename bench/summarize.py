@@ -36,7 +36,8 @@ COMPILE_ENGINES = ("pytorch-compile", "pytorch-compile-cudagraphs")
 # images of a 100-label split (engine/sgan/epoch_order.cpp), in at most 2 seconds.
 EPOCH_RECIPE, EPOCH_BATCH, EPOCH_ITERATIONS, EPOCH_GOAL_S = "article", 64, 59900 // 64, 2.0
 CANDIDATE_PREFIX = "candidate"
-# The opt-in TF32 convolutions (--tf32), timed against cuDNN with TF32 allowed: the goals are FP32's.
+# The opt-in TF32 convolutions (--tf32), timed against cuDNN with TF32 allowed: the goals are
+# FP32's.
 TF32_PREFIX = "tf32"
 
 

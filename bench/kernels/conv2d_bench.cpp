@@ -37,7 +37,8 @@ void register_shape(Gpu& gpu, const Conv2dCase& c, const Conv2dShape& s) {
                               },
                               {"cudnn", [&] {
                                  cudnn::conv2d_forward(s, x.get(), w.get(), b.get(), y.get(),
-                                                       epilogue, g.vendor(vendor_conv_math(v)));
+                                                      epilogue,
+                                                      g.vendor(vendor_conv_math(v)));
                                }});
                   });
     register_case(
@@ -49,7 +50,10 @@ void register_shape(Gpu& gpu, const Conv2dCase& c, const Conv2dShape& s) {
               state, g, Work::compute(s.macs()),
               [&] { cuda::conv2d_backward_data(v, s, dy.get(), w.get(), dx.get(), g.stream()); },
               {"cudnn",
-               [&] { cudnn::conv2d_backward_data(s, dy.get(), w.get(), dx.get(), g.vendor(vendor_conv_math(v))); }});
+               [&] {
+                 cudnn::conv2d_backward_data(s, dy.get(), w.get(), dx.get(),
+                                             g.vendor(vendor_conv_math(v)));
+               }});
         });
     register_case(
         conv_variant_case_name(v, case_name("conv2d", "bwd_weight", c.name, s.n)), gpu,
@@ -60,7 +64,10 @@ void register_shape(Gpu& gpu, const Conv2dCase& c, const Conv2dShape& s) {
               state, g, Work::compute(s.macs()),
               [&] { cuda::conv2d_backward_weight(v, s, x.get(), dy.get(), dw.get(), g.stream()); },
               {"cudnn",
-               [&] { cudnn::conv2d_backward_weight(s, x.get(), dy.get(), dw.get(), g.vendor(vendor_conv_math(v))); }});
+               [&] {
+                 cudnn::conv2d_backward_weight(s, x.get(), dy.get(), dw.get(),
+                                               g.vendor(vendor_conv_math(v)));
+               }});
         });
   }
   // Reads dy once; db is read and written.

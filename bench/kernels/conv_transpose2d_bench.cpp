@@ -37,8 +37,9 @@ void register_shape(Gpu& gpu, const ConvTranspose2dCase& c, const ConvTranspose2
                                                                y.get(), epilogue, g.stream());
                               },
                               {"cudnn", [&] {
-                                 cudnn::conv_transpose2d_forward(s, x.get(), w.get(), b.get(),
-                                                                 y.get(), epilogue, g.vendor(vendor_conv_math(v)));
+                                 cudnn::conv_transpose2d_forward(
+                                    s, x.get(), w.get(), b.get(), y.get(), epilogue,
+                                    g.vendor(vendor_conv_math(v)));
                                }});
                   });
     register_case(conv_variant_case_name(v, case_name("conv_transpose2d", "bwd_data", c.name, s.n)),
@@ -51,8 +52,9 @@ void register_shape(Gpu& gpu, const ConvTranspose2dCase& c, const ConvTranspose2
                                                                      dx.get(), g.stream());
                               },
                               {"cudnn", [&] {
-                                 cudnn::conv_transpose2d_backward_data(s, dy.get(), w.get(),
-                                                                       dx.get(), g.vendor(vendor_conv_math(v)));
+                                 cudnn::conv_transpose2d_backward_data(
+                                     s, dy.get(), w.get(), dx.get(),
+                                     g.vendor(vendor_conv_math(v)));
                                }});
                   });
     register_case(

@@ -50,7 +50,8 @@ SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaOneColumnTilesTest,
 // (tests/support/tf32.h).
 using ConvTranspose2dCudaTf32 = ConvTranspose2dCuda<cuda::ConvVariant::tf32_tensor_cores>;
 SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaTf32Test, test::Tf32Operands<ConvTranspose2dCudaTf32>)
-SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaTf32AccuracyTest, test::Tf32Accuracy<ConvTranspose2dCudaTf32>)
+SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaTf32AccuracyTest,
+                           test::Tf32Accuracy<ConvTranspose2dCudaTf32>)
 
 } // namespace
 } // namespace sgan
