@@ -15,6 +15,21 @@
 
 namespace sgan {
 
+#if defined(SGAN_WITH_CUDA)
+namespace {
+
+// The properties of the device this thread's CUDA calls go to (the context's, once constructed).
+cudaDeviceProp current_device_properties() {
+  int ordinal = 0;
+  cudaDeviceProp prop{};
+  CUDA_CHECK(cudaGetDevice(&ordinal));
+  CUDA_CHECK(cudaGetDeviceProperties(&prop, ordinal));
+  return prop;
+}
+
+} // namespace
+#endif
+
 std::string_view backend_name(Backend backend) {
   switch (backend) {
   case Backend::cpu:
@@ -104,10 +119,7 @@ void Context::set_tf32_convolutions(bool on) {
         fmt::format("TF32 convolutions are our cuda backend's (the {} backend computes in FP32)",
                     backend_name(backend_)));
 #if defined(SGAN_WITH_CUDA)
-  int ordinal = 0;
-  cudaDeviceProp prop{};
-  CUDA_CHECK(cudaGetDevice(&ordinal));
-  CUDA_CHECK(cudaGetDeviceProperties(&prop, ordinal));
+  const cudaDeviceProp prop = current_device_properties();
   if (prop.major < 8)
     throw std::invalid_argument(
         fmt::format("TF32 tensor cores need compute capability 8.0 or later; the {} has {}.{}",
@@ -118,13 +130,7 @@ void Context::set_tf32_convolutions(bool on) {
 
 std::string Context::device_name() const {
 #if defined(SGAN_WITH_CUDA)
-  if (device() == Device::cuda) {
-    int ordinal = 0;
-    cudaDeviceProp prop{};
-    CUDA_CHECK(cudaGetDevice(&ordinal));
-    CUDA_CHECK(cudaGetDeviceProperties(&prop, ordinal));
-    return prop.name;
-  }
+  if (device() == Device::cuda) return current_device_properties().name;
 #endif
   return "CPU";
 }
