@@ -64,8 +64,11 @@ ParsedFlags parse_train_flags(const std::vector<std::string>& args) {
                "run the convolutions on TF32 tensor cores (--device cuda, compute capability "
                "8.0+): faster, with ~1e-3 relative error instead of FP32's ~1e-7");
   app.add_option("--data", data, "directory with the four MNIST IDX files (default data/mnist)");
-  app.add_option("--out", out, "output directory (default runs/<recipe>-<labels>-s<seed>)");
-  app.add_option("--resume", resume, "continue the run saved in this checkpoint");
+  app.add_option("--out", out,
+                 "output directory (default runs/<recipe>-<labels>-s<seed>); a new run refuses one "
+                 "that holds a run");
+  app.add_option("--resume", resume,
+                 "continue the run saved in this checkpoint (into --out, which may hold that run)");
   app.add_option("--eval-every", eval_every,
                  "iterations between test-set evaluations (default: once per epoch)");
   app.add_option("--sample-every", sample_every,

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "engine/core/context.h"
 #include "engine/data/labeled_split.h"
@@ -32,6 +34,34 @@ class TrainingDiverged : public std::runtime_error {
 
 void write_json(const fs::path& path, const nlohmann::json& j) {
   write_file_atomically(path, [&](std::ostream& out) { out << j.dump(2) << '\n'; });
+}
+
+// What a run writes that a new run would overwrite or append to (the sample grids are replaced
+// by name and say nothing on their own).
+constexpr const char* run_files[] = {
+    "config.json",  "labeled_indices.json",         "metrics.jsonl",
+    "summary.json", "checkpoints/last.safetensors", "checkpoints/best.safetensors"};
+
+// A new run (no --resume) in a directory that holds another would overwrite that run's record of
+// its labeled images and configuration at once and its checkpoints at its first evaluation, and
+// would mix its curve into the old metrics.jsonl; so it is refused, saying how to go on. A resumed
+// run continues the run it finds there.
+void refuse_to_replace_a_run(const fs::path& out) {
+  std::vector<std::string> found;
+  for (const char* name : run_files) {
+    std::error_code ec;
+    if (fs::exists(out / name, ec)) found.push_back(name);
+  }
+  if (found.empty()) return;
+  const fs::path last = out / "checkpoints" / "last.safetensors";
+  std::error_code ec;
+  const std::string resume = fs::exists(last, ec)
+                                 ? fmt::format("continue it with --resume {}, or ", last.string())
+                                 : std::string("it has no checkpoint to resume; ");
+  throw std::invalid_argument(fmt::format(
+      "the output directory {} already holds a run ({}); {}start a new run in another --out (or "
+      "after deleting that directory)",
+      out.string(), fmt::join(found, ", "), resume));
 }
 
 // The output directory exists and is writable, or this says why not.
@@ -77,6 +107,7 @@ int run_training(TrainConfig config, const std::atomic<bool>* stop, std::FILE* l
                                    config.supervised_only ? "-supervised" : "", config.labels,
                                    config.seed);
     validate(config);
+    if (config.resume.empty()) refuse_to_replace_a_run(config.out_dir);
     prepare_out_dir(config.out_dir);
   } catch (const std::invalid_argument& e) {
     fmt::print(log, "sgan: {}\n", e.what());

@@ -11,8 +11,11 @@
 #include <cstdio>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <stb_image.h>
+#include <string>
+#include <vector>
 
 namespace sgan {
 namespace {
@@ -207,6 +210,52 @@ TEST_F(TrainRun, ArticleRecipeRunsAndSavesItsModels) {
   EXPECT_EQ(last.at("D.conv1.weight").shape, (std::vector<std::int64_t>{64, 1, 3, 3}));
   EXPECT_EQ(last.at("G.deconv1.weight").shape, (std::vector<std::int64_t>{128, 128, 4, 4}));
   EXPECT_EQ(last.at("D.logits.weight").shape, (std::vector<std::int64_t>{11, 6272}));
+}
+
+std::string file_bytes(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+// Starting a new run where one is saved would overwrite its record and checkpoints: refused,
+// naming the checkpoint to resume, and the saved run is left byte for byte as it was.
+TEST_F(TrainRun, NewRunInADirectoryThatHoldsARunIsRefusedAndLeavesItAsItWas) {
+  const TrainConfig first = tiny("taken", 10);
+  ASSERT_EQ(run(first), exit_ok) << log_;
+  const fs::path out = first.out_dir;
+  const char* files[] = {"config.json", "labeled_indices.json", "metrics.jsonl", "summary.json",
+                         "checkpoints/last.safetensors", "checkpoints/best.safetensors"};
+  std::vector<std::string> before;
+  for (const char* f : files) {
+    ASSERT_TRUE(fs::exists(out / f)) << f;
+    before.push_back(file_bytes(out / f));
+  }
+
+  TrainConfig second = tiny("taken", 20);
+  second.seed = first.seed + 1;
+  EXPECT_EQ(run(second), exit_usage);
+  EXPECT_NE(log_.find("already holds a run"), std::string::npos) << log_;
+  EXPECT_NE(log_.find("--resume " + (out / "checkpoints" / "last.safetensors").string()),
+            std::string::npos)
+      << log_;
+  for (std::size_t i = 0; i < before.size(); ++i)
+    EXPECT_TRUE(file_bytes(out / files[i]) == before[i]) << files[i] << " changed";
+}
+
+TEST_F(TrainRun, NewRunBesideAnUnfinishedRecordWithoutCheckpointIsRefusedSayingSo) {
+  const TrainConfig c = tiny("record-only", 1);
+  fs::create_directories(c.out_dir);
+  std::ofstream(fs::path(c.out_dir) / "config.json") << "{}\n";
+  EXPECT_EQ(run(c), exit_usage);
+  EXPECT_NE(log_.find("config.json"), std::string::npos) << log_;
+  EXPECT_NE(log_.find("no checkpoint to resume"), std::string::npos) << log_;
+}
+
+TEST_F(TrainRun, NewRunInAnEmptyExistingDirectoryRuns) {
+  const TrainConfig c = tiny("made-by-hand", 1);
+  fs::create_directories(c.out_dir);
+  ASSERT_EQ(run(c), exit_ok) << log_;
+  EXPECT_TRUE(fs::exists(fs::path(c.out_dir) / "checkpoints" / "last.safetensors"));
 }
 
 TEST_F(TrainRun, UnwritableOutputDirectoryIsAUsageError) {
