@@ -57,8 +57,10 @@ SganTrainer::SganTrainer(const TrainConfig& config, Context& ctx, SemiSupervised
   sample_counter_ = arena.allocate<std::uint64_t>(1);
   rng_ = {config_.seed, counter_};
 
-  // Models. D sees at most max(3n, init batch) rows at once (the data-dependent init batch too).
-  const int d_max_rows = std::max(d_rows_, traits_.data_dependent_init ? config_.init_batch : 0);
+  // Models. D sees at most max(3n, init batch) rows at once (the data-dependent init batch too,
+  // which is at most the whole training set).
+  const int init_rows = traits_.data_dependent_init ? std::min(config_.init_batch, train.count) : 0;
+  const int d_max_rows = std::max(d_rows_, init_rows);
   const bool flat_input = config_.recipe == "improved";
   const Shape d_input = flat_input ? Shape{d_max_rows, 28 * 28} : Shape{d_max_rows, 1, 28, 28};
   d_ = make_discriminator(config_);
@@ -124,12 +126,11 @@ SganTrainer::SganTrainer(const TrainConfig& config, Context& ctx, SemiSupervised
     std::iota(order.begin(), order.end(), 0);
     std::mt19937_64 rng(config_.seed);
     std::shuffle(order.begin(), order.end(), rng);
-    const int rows = std::min(config_.init_batch, train.count);
-    std::vector<std::int32_t> first(order.begin(), order.begin() + rows);
+    std::vector<std::int32_t> first(order.begin(), order.begin() + init_rows);
     std::int32_t* index = upload_array(ctx_, arena, first);
-    Tensor batch = arena.tensor(d_input.with_rows(rows));
-    ops::gather_rows<float>(ctx_, rows, train_images_.shape.row_size(), train_images_.data, index,
-                            batch.data);
+    Tensor batch = arena.tensor(d_input.with_rows(init_rows));
+    ops::gather_rows<float>(ctx_, init_rows, train_images_.shape.row_size(), train_images_.data,
+                            index, batch.data);
     data_dependent_init(ctx_, *d_, batch);
   }
 
