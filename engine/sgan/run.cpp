@@ -128,14 +128,12 @@ int run_training(TrainConfig config, const std::atomic<bool>* stop, std::FILE* l
     Dataset train = load_mnist_split(config.data_dir, "train");
     Dataset test = load_mnist_split(config.data_dir, "t10k");
     SemiSupervisedSet split = make_semi_supervised_set(std::move(train), config.labels, config.seed);
-    write_labeled_set_json(out / "labeled_indices.json", split.labeled, config.seed);
 
     fmt::print(log, "sgan: training on {} ({} backend)\n", ctx.device_name(), backend_name(backend));
     fmt::print(log, "sgan: configuration {}\n", to_json(config).dump());
     fmt::print(log, "sgan: {} labeled images ({} per class), {} unlabeled, {} test\n",
                split.labeled.indices.size(), split.labeled.indices.size() / 10,
                split.unlabeled.indices.size(), test.count);
-    write_json(out / "config.json", to_json(config));
 
     Timing timing;
     SganTrainer trainer(config, ctx, std::move(split), std::move(test));
@@ -150,6 +148,10 @@ int run_training(TrainConfig config, const std::atomic<bool>* stop, std::FILE* l
                         "run's trajectory: {}\n",
                    fmt::join(resumed.changed_settings, ", "));
     }
+    // Written once the checkpoint, if any, has been accepted: a refused resume leaves the saved
+    // run's record as it was.
+    write_labeled_set_json(out / "labeled_indices.json", trainer.labeled(), config.seed);
+    write_json(out / "config.json", to_json(config));
     const std::int64_t per_epoch = trainer.iterations_per_epoch();
     std::int64_t total = std::int64_t(config.epochs) * per_epoch;
     if (config.steps > 0) total = std::min(total, config.steps);

@@ -67,6 +67,11 @@ nlohmann::json read_json(const fs::path& p) {
   return nlohmann::json::parse(f);
 }
 
+std::string file_bytes(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
 TEST_F(TrainRun, TinyRunWritesEveryOutputWithValidContents) {
   const TrainConfig c = tiny("run", 30);
   ASSERT_EQ(run(c), exit_ok) << log_;
@@ -149,6 +154,26 @@ TEST_F(TrainRun, ResumeRejectsACheckpointOfAnotherConfiguration) {
   EXPECT_NE(log_.find("--labels 20, but this run has --labels 30"), std::string::npos) << log_;
 }
 
+// A resume the checkpoint refuses, into the saved run's own directory, leaves that run's record
+// (configuration, labeled indices, curve, checkpoints) byte for byte.
+TEST_F(TrainRun, RefusedResumeLeavesTheSavedRunAsItWas) {
+  const TrainConfig first = tiny("refused-resume", 10);
+  ASSERT_EQ(run(first), exit_ok) << log_;
+  const fs::path out = first.out_dir;
+  const char* files[] = {"config.json", "labeled_indices.json", "metrics.jsonl",
+                         "checkpoints/last.safetensors"};
+  std::vector<std::string> before;
+  for (const char* f : files) before.push_back(file_bytes(out / f));
+
+  TrainConfig other = tiny("refused-resume", 20);
+  other.labels = 30;
+  other.resume = (out / "checkpoints" / "last.safetensors").string();
+  EXPECT_EQ(run(other), exit_failed);
+  EXPECT_NE(log_.find("--labels 20, but this run has --labels 30"), std::string::npos) << log_;
+  for (std::size_t i = 0; i < before.size(); ++i)
+    EXPECT_TRUE(file_bytes(out / files[i]) == before[i]) << files[i] << " changed";
+}
+
 TEST_F(TrainRun, ResumeWithAChangedLearningRateSaysItLeavesTheTrajectory) {
   TrainConfig first = tiny("lr-first", 10);
   ASSERT_EQ(run(first), exit_ok) << log_;
@@ -210,11 +235,6 @@ TEST_F(TrainRun, ArticleRecipeRunsAndSavesItsModels) {
   EXPECT_EQ(last.at("D.conv1.weight").shape, (std::vector<std::int64_t>{64, 1, 3, 3}));
   EXPECT_EQ(last.at("G.deconv1.weight").shape, (std::vector<std::int64_t>{128, 128, 4, 4}));
   EXPECT_EQ(last.at("D.logits.weight").shape, (std::vector<std::int64_t>{11, 6272}));
-}
-
-std::string file_bytes(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
 // Starting a new run where one is saved would overwrite its record and checkpoints: refused,
