@@ -43,6 +43,19 @@ std::string no_gpu_reason() {
 #endif
 }
 
+constexpr const char* usage =
+    "sgan_bench_kernels: every kernel of both SGAN recipes, on the recipes' shapes at batch 64 and\n"
+    "256, ours side by side with its cuDNN/cuBLAS twin in one process (CUDA events, warm-up, the\n"
+    "median of many samples): microseconds, ours/vendor, GFLOP/s or GB/s, % of the roofline.\n"
+    "\n"
+    "Usage: sgan_bench_kernels [--smoke] [Google Benchmark flags]\n"
+    "  e.g. --benchmark_filter=conv2d/ --benchmark_out=kernels.json --benchmark_out_format=json\n"
+    "\n"
+    "  --smoke   each case called once: a check that every case runs, not a measurement\n"
+    "\n"
+    "Without a usable GPU it says so and exits 0; it exits 1 if a case failed, 2 on an unknown\n"
+    "flag. bench/run_on_gpu.sh bench runs it with the step benchmark and the PyTorch twin.\n";
+
 void report_nothing_timed(const std::string& reason, bool smoke) {
   if (smoke)
     std::printf("sgan_bench_kernels --smoke: no usable GPU (%s); nothing was timed.\n",
@@ -91,7 +104,7 @@ int run_cases(bool smoke) {
 int main(int argc, char** argv) {
   using namespace sgan::bench;
   bool smoke = false;
-  if (!sgan::bench::initialize_benchmark(argc, argv, &smoke)) return 2;
+  if (!sgan::bench::initialize_benchmark(argc, argv, usage, &smoke)) return 2;
 
   int status = 0;
   const std::string reason = no_gpu_reason();
