@@ -2,7 +2,7 @@
 # Everything the GPU machine is for, in stages, all inside one device call (10 minutes):
 #
 #   bench/run_on_gpu.sh build      configure and build in build-gpu/ (sm_90, cuDNN from PyTorch's wheel)
-#   bench/run_on_gpu.sh test       the ctest tests that need a GPU (SGAN_TEST_LABELS, default gpu)
+#   bench/run_on_gpu.sh test       the tests that need a GPU (each GPU test binary in a few shards)
 #   bench/run_on_gpu.sh sanitize   every CUDA/cuDNN test binary under compute-sanitizer memcheck and racecheck
 #   bench/run_on_gpu.sh bench      sgan_bench_kernels, sgan_bench_step, the PyTorch twin; JSON + markdown
 #   bench/run_on_gpu.sh profile    Nsight Compute over our conv kernels on the batch-64 shapes: why
@@ -141,12 +141,54 @@ stage_build() {
 }
 
 # The CPU tests run in CI on every submission; device time goes to the ones only a GPU can run
-# (labels kernels-cuda-gpu, kernels-cudnn-gpu, engine-gpu, pytorch-gpu). SGAN_TEST_LABELS=. runs all.
+# (labels kernels-cuda-gpu, kernels-cudnn-gpu, engine-gpu, pytorch-gpu). ctest would start one
+# process, so one CUDA context (and cuBLAS and cuDNN handles), for each of their ~1,400 cases; each
+# GPU test binary instead runs as SGAN_TEST_SHARDS (default 4) gtest shards, SGAN_TEST_JOBS
+# (default 12) at a time, which keeps the CPU references in parallel for a tenth of the processes.
+# Then ctest runs the rest (the PyTorch replays, label pytorch-gpu). SGAN_TEST_LABELS=L runs
+# ctest alone over label L instead, one process per case as in CI (L=. runs everything).
+gpu_test_binaries() {
+  local binary
+  for binary in "$BUILD_DIR"/tests/kernels_cuda_* "$BUILD_DIR"/tests/kernels_cudnn_* "$BUILD_DIR"/tests/engine_gpu_*; do
+    if [ -f "$binary" ] && [ -x "$binary" ]; then echo "$binary"; fi
+  done
+}
+
+# test_shard BINARY SHARD SHARDS LOGDIR: one gtest shard, its output in LOGDIR; says how it ended.
+test_shard() {
+  local name result=0
+  name="$(basename "$1")-$(($2 + 1))of$3"
+  GTEST_SHARD_INDEX=$2 GTEST_TOTAL_SHARDS=$3 "$1" --gtest_brief=1 > "$4/$name.log" 2>&1 || result=$?
+  if [ $result -eq 0 ]; then echo "=== PASSED $name"; else echo "=== FAILED $name (exit $result)"; fi
+}
+
 stage_test() {
-  local status=0
-  bounded ctest --test-dir "$BUILD_DIR" --output-on-failure -j 8 -L "${SGAN_TEST_LABELS:-gpu}" \
-    > "$WORK/$STAMP-ctest.log" 2>&1 || status=$?
-  tail -n 15 "$WORK/$STAMP-ctest.log"
+  local status=0 logfile="$WORK/$STAMP-test.log"
+  if [ -n "${SGAN_TEST_LABELS:-}" ]; then
+    bounded ctest --test-dir "$BUILD_DIR" --output-on-failure -j 8 -L "$SGAN_TEST_LABELS" \
+      > "$logfile" 2>&1 || status=$?
+    tail -n 15 "$logfile"
+    return "$status"
+  fi
+  local shards=${SGAN_TEST_SHARDS:-4} logdir="$WORK/$STAMP-test"
+  mkdir -p "$logdir"
+  export -f test_shard
+  gpu_test_binaries | while read -r binary; do
+    for ((i = 0; i < shards; ++i)); do echo "$binary $i $shards $logdir"; done
+  done | bounded xargs -P "${SGAN_TEST_JOBS:-12}" -L 1 bash -c 'test_shard "$@"' _ \
+    > "$logfile" 2>&1 || status=$?
+  # Every failing case's name, from the shards' brief logs.
+  grep -h '^\[  FAILED  \]' "$logdir"/*.log 2>/dev/null | sort -u >> "$logfile" || true
+  bounded ctest --test-dir "$BUILD_DIR" --output-on-failure -j 8 -L pytorch-gpu \
+    >> "$logfile" 2>&1 || status=$(worse "$status" $?)
+  local passed failed unfinished
+  passed=$(grep -c '^=== PASSED' "$logfile" || true)
+  failed=$(grep -c '^=== FAILED' "$logfile" || true)
+  unfinished=$(($(gpu_test_binaries | wc -l) * shards - passed - failed))
+  [ "$failed" -eq 0 ] || status=$(worse "$status" 1)
+  log "tests: $passed shards passed, $failed failed, $unfinished unfinished;" \
+    "$(grep -c '^\[  FAILED  \]' "$logfile" || true) failing cases (log $logfile)"
+  tail -n 15 "$logfile"
   return "$status"
 }
 
@@ -158,8 +200,7 @@ stage_sanitize() {
   for tool in memcheck racecheck; do
     local logfile="$WORK/$STAMP-sanitize-$tool.log"
     : > "$logfile"
-    for binary in "$BUILD_DIR"/tests/kernels_cuda_* "$BUILD_DIR"/tests/kernels_cudnn_* "$BUILD_DIR"/tests/engine_gpu_*; do
-      [ -x "$binary" ] || continue
+    for binary in $(gpu_test_binaries); do
       echo "=== $tool $(basename "$binary")" >> "$logfile"
       local result=0
       SGAN_TEST_SGAN_LAYER_BATCH=2 bounded compute-sanitizer --tool "$tool" --error-exitcode 99 \
