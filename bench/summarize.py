@@ -51,13 +51,49 @@ def read_machine(path):
     return facts
 
 
+def truncated_benchmark_report(text):
+    """The context and the complete entries of a Google Benchmark JSON report cut off mid-write
+    (a benchmark stopped by run_on_gpu.sh's deadline leaves one), or None where there are none."""
+    decoder = json.JSONDecoder()
+    start = text.find('"benchmarks"')
+    if start < 0:
+        return None
+    at = text.find("[", start)
+    if at < 0:
+        return None
+    context = {}
+    context_at = text.find('"context"')
+    if 0 <= context_at < start:
+        try:
+            context, _ = decoder.raw_decode(text, text.find("{", context_at))
+        except json.JSONDecodeError:
+            pass
+    entries = []
+    at += 1
+    while True:
+        while at < len(text) and text[at] in " \t\r\n,":
+            at += 1
+        try:
+            entry, at = decoder.raw_decode(text, at)
+        except json.JSONDecodeError:
+            break
+        entries.append(entry)
+    return {"context": context, "benchmarks": entries} if entries else None
+
+
 def read_json(path):
     p = Path(path)
     if not p.is_file() or p.stat().st_size == 0:
         return None
+    text = p.read_text()
     try:
-        return json.loads(p.read_text())
+        return json.loads(text)
     except json.JSONDecodeError as e:
+        report = truncated_benchmark_report(text)
+        if report:
+            print(f"warning: {path} is cut short ({e}); kept its {len(report['benchmarks'])} "
+                  "complete entries", file=sys.stderr)
+            return report
         print(f"warning: {path} is not valid JSON ({e}); skipped", file=sys.stderr)
         return None
 

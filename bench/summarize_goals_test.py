@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """ctest: bench/summarize.py's goals and candidate table on rows whose answers are worked out by
-hand here (the smoke test, bench/summarize_test.sh, has no GPU rows to judge).
+hand here (the smoke test, bench/summarize_test.sh, has no GPU rows to judge), and its reading of
+a benchmark report cut off mid-write.
 
     bench/summarize_goals_test.py
 """
@@ -122,6 +123,28 @@ class Tf32Test(unittest.TestCase):
         self.assertIn("| conv2d/bwd_data/article.D.conv2/n192 | 12 | 15 | 0.8 |  |  |", lines)
         self.assertIn("TF32: geometric mean of ours/cuDNN time 1 over 2 cases; worst 1.25.", lines)
         self.assertEqual(summarize.tf32([kernels[0]])[-2], "(no TF32 cases)")
+
+
+class TruncatedReportTest(unittest.TestCase):
+    REPORT = ('{\n  "context": {"gpu": "H200", "mode": "measurement"},\n  "benchmarks": [\n'
+              '    {"name": "a/iterations:51/manual_time", "run_type": "iteration", "ratio": 1.5},\n'
+              '    {"name": "b/iterations:51/manual_time", "run_type": "iteration", "ratio": 0.5},\n'
+              '    {"name": "c/iterations:51/manual_time", "run_type": "iteration", "ratio": 2.0}\n'
+              '  ]\n}\n')
+
+    def test_a_report_cut_mid_entry_keeps_its_complete_entries(self):
+        cut = self.REPORT[:self.REPORT.index('"ratio": 2.0')]
+        report = summarize.truncated_benchmark_report(cut)
+        self.assertEqual(report["context"]["gpu"], "H200")
+        self.assertEqual([b["name"].split("/")[0] for b in report["benchmarks"]], ["a", "b"])
+
+    def test_a_whole_report_reads_as_json_does(self):
+        report = summarize.truncated_benchmark_report(self.REPORT)
+        self.assertEqual(len(report["benchmarks"]), 3)
+
+    def test_a_report_cut_before_any_entry_is_none(self):
+        self.assertIsNone(summarize.truncated_benchmark_report(self.REPORT[:40]))
+        self.assertIsNone(summarize.truncated_benchmark_report("not a report"))
 
 
 if __name__ == "__main__":
