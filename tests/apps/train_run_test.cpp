@@ -12,10 +12,10 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <stb_image.h>
 #include <string>
-#include <vector>
 
 namespace sgan {
 namespace {
@@ -70,6 +70,21 @@ nlohmann::json read_json(const fs::path& p) {
 std::string file_bytes(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+// The bytes of each file of a run's record in `out` that exists, by name.
+std::map<std::string, std::string> run_record(const fs::path& out) {
+  std::map<std::string, std::string> record;
+  for (const char* name : {"config.json", "labeled_indices.json", "metrics.jsonl", "summary.json",
+                           "checkpoints/last.safetensors", "checkpoints/best.safetensors"})
+    if (fs::exists(out / name)) record[name] = file_bytes(out / name);
+  return record;
+}
+
+void expect_record_unchanged(const fs::path& out,
+                             const std::map<std::string, std::string>& before) {
+  for (const auto& [name, bytes] : before)
+    EXPECT_TRUE(file_bytes(out / name) == bytes) << name << " changed";
 }
 
 TEST_F(TrainRun, TinyRunWritesEveryOutputWithValidContents) {
@@ -160,18 +175,14 @@ TEST_F(TrainRun, RefusedResumeLeavesTheSavedRunAsItWas) {
   const TrainConfig first = tiny("refused-resume", 10);
   ASSERT_EQ(run(first), exit_ok) << log_;
   const fs::path out = first.out_dir;
-  const char* files[] = {"config.json", "labeled_indices.json", "metrics.jsonl",
-                         "checkpoints/last.safetensors"};
-  std::vector<std::string> before;
-  for (const char* f : files) before.push_back(file_bytes(out / f));
+  const auto before = run_record(out);
 
   TrainConfig other = tiny("refused-resume", 20);
   other.labels = 30;
   other.resume = (out / "checkpoints" / "last.safetensors").string();
   EXPECT_EQ(run(other), exit_failed);
   EXPECT_NE(log_.find("--labels 20, but this run has --labels 30"), std::string::npos) << log_;
-  for (std::size_t i = 0; i < before.size(); ++i)
-    EXPECT_TRUE(file_bytes(out / files[i]) == before[i]) << files[i] << " changed";
+  expect_record_unchanged(out, before);
 }
 
 TEST_F(TrainRun, ResumeWithAChangedLearningRateSaysItLeavesTheTrajectory) {
@@ -243,13 +254,8 @@ TEST_F(TrainRun, NewRunInADirectoryThatHoldsARunIsRefusedAndLeavesItAsItWas) {
   const TrainConfig first = tiny("taken", 10);
   ASSERT_EQ(run(first), exit_ok) << log_;
   const fs::path out = first.out_dir;
-  const char* files[] = {"config.json", "labeled_indices.json", "metrics.jsonl", "summary.json",
-                         "checkpoints/last.safetensors", "checkpoints/best.safetensors"};
-  std::vector<std::string> before;
-  for (const char* f : files) {
-    ASSERT_TRUE(fs::exists(out / f)) << f;
-    before.push_back(file_bytes(out / f));
-  }
+  const auto before = run_record(out);
+  ASSERT_EQ(before.size(), 6u) << "a finished run writes every file of its record";
 
   TrainConfig second = tiny("taken", 20);
   second.seed = first.seed + 1;
@@ -258,8 +264,7 @@ TEST_F(TrainRun, NewRunInADirectoryThatHoldsARunIsRefusedAndLeavesItAsItWas) {
   EXPECT_NE(log_.find("--resume " + (out / "checkpoints" / "last.safetensors").string()),
             std::string::npos)
       << log_;
-  for (std::size_t i = 0; i < before.size(); ++i)
-    EXPECT_TRUE(file_bytes(out / files[i]) == before[i]) << files[i] << " changed";
+  expect_record_unchanged(out, before);
 }
 
 TEST_F(TrainRun, NewRunBesideAnUnfinishedRecordWithoutCheckpointIsRefusedSayingSo) {
