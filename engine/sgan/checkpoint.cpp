@@ -76,26 +76,13 @@ void load_optimizer(Context& ctx, const Safetensors& file, const std::string& pr
   opt.set_steps(ctx, steps);
 }
 
-// The settings a checkpoint must share with the run that loads it: they fix the shapes, the
-// labeled split and the meaning of every saved number.
+// The settings a checkpoint must share with the run that loads it (run_identity_difference).
 void expect_compatible(const TrainConfig& saved, const TrainConfig& now,
                        const std::filesystem::path& file) {
-  auto check = [&](const char* flag, const auto& a, const auto& b) {
-    if (a != b)
-      throw std::runtime_error(fmt::format(
-          "checkpoint {} was written with {} {}, but this run has {} {}", file.string(), flag,
-          nlohmann::json(a).dump(), flag, nlohmann::json(b).dump()));
-  };
-  check("--recipe", saved.recipe, now.recipe);
-  check("--labels", saved.labels, now.labels);
-  check("--batch-size", saved.batch_size, now.batch_size);
-  check("--seed", saved.seed, now.seed);
-  check("--fake-logit", std::string(fake_logit_name(saved.fake_logit)),
-        std::string(fake_logit_name(now.fake_logit)));
-  check("--g-loss", std::string(generator_loss_name(saved.g_loss)),
-        std::string(generator_loss_name(now.g_loss)));
-  check("--supervised-only", saved.supervised_only, now.supervised_only);
-  check("--ema-rate", saved.ema_rate, now.ema_rate);
+  if (const auto d = run_identity_difference(saved, now))
+    throw std::runtime_error(
+        fmt::format("checkpoint {} was written with {} {}, but this run has {} {}", file.string(),
+                    d->flag, d->first, d->flag, d->second));
 }
 
 // The settings a resumed run may change, each as "--flag saved -> now" where it differs.

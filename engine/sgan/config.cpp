@@ -110,6 +110,26 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"checkpoint_every", c.checkpoint_every}};
 }
 
+std::optional<SettingDifference> run_identity_difference(const TrainConfig& a,
+                                                         const TrainConfig& b) {
+  std::optional<SettingDifference> difference;
+  auto check = [&](const char* flag, const auto& x, const auto& y) {
+    if (!difference && x != y)
+      difference = SettingDifference{flag, nlohmann::json(x).dump(), nlohmann::json(y).dump()};
+  };
+  check("--recipe", a.recipe, b.recipe);
+  check("--labels", a.labels, b.labels);
+  check("--batch-size", a.batch_size, b.batch_size);
+  check("--seed", a.seed, b.seed);
+  check("--fake-logit", std::string(fake_logit_name(a.fake_logit)),
+        std::string(fake_logit_name(b.fake_logit)));
+  check("--g-loss", std::string(generator_loss_name(a.g_loss)),
+        std::string(generator_loss_name(b.g_loss)));
+  check("--supervised-only", a.supervised_only, b.supervised_only);
+  check("--ema-rate", a.ema_rate, b.ema_rate);
+  return difference;
+}
+
 TrainConfig config_from_json(const nlohmann::json& j) {
   TrainConfig c = recipe_defaults(j.at("recipe").get<std::string>());
   c.labels = j.at("labels");

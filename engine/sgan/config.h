@@ -3,6 +3,7 @@
 // REFERENCES.md), flags override them, validate() rejects impossible combinations with one clear
 // sentence, and the whole thing is echoed, written to config.json and stored in every checkpoint.
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>
@@ -44,6 +45,17 @@ struct TrainConfig {
 TrainConfig recipe_defaults(const std::string& recipe);
 // Throws std::invalid_argument with one sentence naming the offending flag.
 void validate(const TrainConfig& config);
+
+// A setting on which two configurations differ, with each one's value as JSON text.
+struct SettingDifference {
+  std::string flag;  // e.g. "--labels"
+  std::string first, second;
+};
+// The first setting that makes `a` and `b` configurations of different runs: those fixing the
+// shapes, the labeled split and the meaning of every number a checkpoint saves (the rest, such as
+// the learning rate, a resumed run may change). None where they describe the same run.
+std::optional<SettingDifference> run_identity_difference(const TrainConfig& a,
+                                                         const TrainConfig& b);
 
 nlohmann::json to_json(const TrainConfig& config);
 TrainConfig config_from_json(const nlohmann::json& j);

@@ -64,6 +64,29 @@ void refuse_to_replace_a_run(const fs::path& out) {
       out.string(), fmt::join(found, ", "), resume));
 }
 
+// A resumed run adds to the record it finds in `out`: one of another run (another labeled split,
+// other shapes) is refused before anything is written there.
+void refuse_another_runs_record(const fs::path& out, const TrainConfig& config) {
+  const fs::path path = out / "config.json";
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return;
+  TrainConfig there;
+  try {
+    std::ifstream f(path);
+    there = config_from_json(nlohmann::json::parse(f));
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(fmt::format(
+        "{} is unreadable ({}), so the output directory may hold another run; resume into the "
+        "checkpoint's own run directory or a new --out",
+        path.string(), e.what()));
+  }
+  if (const auto d = run_identity_difference(there, config))
+    throw std::invalid_argument(fmt::format(
+        "the output directory {} holds another run ({} {} there, {} {} here); resume into the "
+        "checkpoint's own run directory or a new --out",
+        out.string(), d->flag, d->first, d->flag, d->second));
+}
+
 // The output directory exists and is writable, or this says why not.
 void prepare_out_dir(const fs::path& out) {
   std::error_code ec;
@@ -107,7 +130,10 @@ int run_training(TrainConfig config, const std::atomic<bool>* stop, std::FILE* l
                                    config.supervised_only ? "-supervised" : "", config.labels,
                                    config.seed);
     validate(config);
-    if (config.resume.empty()) refuse_to_replace_a_run(config.out_dir);
+    if (config.resume.empty())
+      refuse_to_replace_a_run(config.out_dir);
+    else
+      refuse_another_runs_record(config.out_dir, config);
     prepare_out_dir(config.out_dir);
   } catch (const std::invalid_argument& e) {
     fmt::print(log, "sgan: {}\n", e.what());

@@ -169,19 +169,42 @@ TEST_F(TrainRun, ResumeRejectsACheckpointOfAnotherConfiguration) {
   EXPECT_NE(log_.find("--labels 20, but this run has --labels 30"), std::string::npos) << log_;
 }
 
-// A resume the checkpoint refuses, into the saved run's own directory, leaves that run's record
-// (configuration, labeled indices, curve, checkpoints) byte for byte.
-TEST_F(TrainRun, RefusedResumeLeavesTheSavedRunAsItWas) {
-  const TrainConfig first = tiny("refused-resume", 10);
-  ASSERT_EQ(run(first), exit_ok) << log_;
-  const fs::path out = first.out_dir;
+// A resume the checkpoint refuses (another run's checkpoint, into a directory whose record matches
+// the command line) leaves that directory's record byte for byte.
+TEST_F(TrainRun, RefusedResumeLeavesTheRecordAsItWas) {
+  const TrainConfig source = tiny("refused-source", 10);
+  ASSERT_EQ(run(source), exit_ok) << log_;
+  TrainConfig target = tiny("refused-target", 10);
+  target.labels = 30;
+  ASSERT_EQ(run(target), exit_ok) << log_;
+  const fs::path out = target.out_dir;
   const auto before = run_record(out);
 
-  TrainConfig other = tiny("refused-resume", 20);
-  other.labels = 30;
-  other.resume = (out / "checkpoints" / "last.safetensors").string();
-  EXPECT_EQ(run(other), exit_failed);
+  TrainConfig resumed = target;
+  resumed.steps = 20;
+  resumed.resume = (fs::path(source.out_dir) / "checkpoints" / "last.safetensors").string();
+  EXPECT_EQ(run(resumed), exit_failed);
   EXPECT_NE(log_.find("--labels 20, but this run has --labels 30"), std::string::npos) << log_;
+  expect_record_unchanged(out, before);
+}
+
+// Resuming one run into the directory of another (here: another labeled split) would mix the two
+// records: refused before anything is written.
+TEST_F(TrainRun, ResumeIntoAnotherRunsDirectoryIsRefusedAndLeavesItAsItWas) {
+  const TrainConfig first = tiny("resume-source", 10);
+  ASSERT_EQ(run(first), exit_ok) << log_;
+  TrainConfig other = tiny("other-run", 10);
+  other.labels = 30;
+  ASSERT_EQ(run(other), exit_ok) << log_;
+  const fs::path out = other.out_dir;
+  const auto before = run_record(out);
+
+  TrainConfig resumed = tiny("other-run", 20);
+  resumed.resume = (fs::path(first.out_dir) / "checkpoints" / "last.safetensors").string();
+  EXPECT_EQ(run(resumed), exit_usage);
+  EXPECT_NE(log_.find("holds another run (--labels 30 there, --labels 20 here)"),
+            std::string::npos)
+      << log_;
   expect_record_unchanged(out, before);
 }
 
