@@ -150,6 +150,8 @@ Json parse_json_rejecting_duplicate_keys(const std::string& text, const std::str
     });
   } catch (const Json::parse_error& e) {
     fail(file, fmt::format("the header is not valid JSON (error at header byte {})", e.byte));
+  } catch (const Json::out_of_range&) { // a number literal past the largest double
+    fail(file, "the header holds a number too large for a double (damaged, or not safetensors)");
   }
   if (duplicate) fail(file, fmt::format("the header names '{}' twice", *duplicate));
   return json;

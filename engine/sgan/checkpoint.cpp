@@ -147,7 +147,7 @@ SganTrainer::Resumed SganTrainer::load_checkpoint(const std::filesystem::path& p
   TrainConfig saved;
   try {
     saved = config_from_json(nlohmann::json::parse(meta("config")));
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const std::exception& e) { // not JSON, a setting missing, damaged or unknown
     throw std::runtime_error(
         fmt::format("checkpoint {} has an unreadable configuration: {}", path.string(), e.what()));
   }

@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 namespace sgan {
 
@@ -130,32 +134,63 @@ std::optional<SettingDifference> run_identity_difference(const TrainConfig& a,
   return difference;
 }
 
+namespace {
+
+// The setting `key` of a configuration read back, as T, or an error naming the setting. nlohmann's
+// get<T> would cast a fraction or an out-of-range number to an integer, or a double past FLT_MAX
+// to a float, with undefined behaviour.
+template <typename T> T setting(const nlohmann::json& j, const char* key) {
+  const nlohmann::json& value = j.at(key);
+  auto refuse = [&](const char* wanted) -> T {
+    throw std::invalid_argument(
+        fmt::format("setting \"{}\" is {}, not {}", key, value.dump(), wanted));
+  };
+  if constexpr (std::is_same_v<T, bool>) {
+    return value.is_boolean() ? value.get<bool>() : refuse("true or false");
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return value.is_string() ? value.get<std::string>() : refuse("a string");
+  } else if constexpr (std::is_integral_v<T>) {
+    const bool fits = value.is_number_unsigned()  ? std::in_range<T>(value.get<std::uint64_t>())
+                      : value.is_number_integer() ? std::in_range<T>(value.get<std::int64_t>())
+                                                  : false;
+    return fits ? value.get<T>() : refuse("an integer in range");
+  } else {
+    static_assert(std::is_same_v<T, float>);
+    const bool fits = value.is_number() && std::isfinite(value.get<double>()) &&
+                      std::abs(value.get<double>()) <= std::numeric_limits<float>::max();
+    return fits ? value.get<float>() : refuse("a finite float");
+  }
+}
+
+} // namespace
+
 TrainConfig config_from_json(const nlohmann::json& j) {
-  TrainConfig c = recipe_defaults(j.at("recipe").get<std::string>());
-  c.labels = j.at("labels");
-  c.epochs = j.at("epochs");
-  c.steps = j.at("steps");
-  c.batch_size = j.at("batch_size");
-  c.lr = j.at("lr");
-  c.final_lr = j.at("final_lr");
-  c.decay_start_epoch = j.at("decay_start_epoch");
-  c.beta1 = j.at("beta1");
-  c.unsup_weight = j.at("unsup_weight");
-  c.fake_logit = parse_fake_logit(j.at("fake_logit"));
-  c.g_loss = parse_generator_loss(j.at("g_loss"));
-  c.supervised_only = j.at("supervised_only");
-  c.ema_rate = j.at("ema_rate");
-  c.init_batch = j.at("init_batch");
-  c.seed = j.at("seed");
-  c.device = j.at("device");
-  c.cuda_graph = j.at("cuda_graph");
-  c.tf32 = j.value("tf32", false); // configurations from before --tf32 computed in FP32
-  c.data_dir = j.at("data_dir");
-  c.out_dir = j.at("out_dir");
-  c.resume = j.at("resume");
-  c.eval_every = j.at("eval_every");
-  c.sample_every = j.at("sample_every");
-  c.checkpoint_every = j.at("checkpoint_every");
+  TrainConfig c = recipe_defaults(setting<std::string>(j, "recipe"));
+  c.labels = setting<int>(j, "labels");
+  c.epochs = setting<int>(j, "epochs");
+  c.steps = setting<std::int64_t>(j, "steps");
+  c.batch_size = setting<int>(j, "batch_size");
+  c.lr = setting<float>(j, "lr");
+  c.final_lr = setting<float>(j, "final_lr");
+  c.decay_start_epoch = setting<int>(j, "decay_start_epoch");
+  c.beta1 = setting<float>(j, "beta1");
+  c.unsup_weight = setting<float>(j, "unsup_weight");
+  c.fake_logit = parse_fake_logit(setting<std::string>(j, "fake_logit"));
+  c.g_loss = parse_generator_loss(setting<std::string>(j, "g_loss"));
+  c.supervised_only = setting<bool>(j, "supervised_only");
+  c.ema_rate = setting<float>(j, "ema_rate");
+  c.init_batch = setting<int>(j, "init_batch");
+  c.seed = setting<std::uint64_t>(j, "seed");
+  c.device = setting<std::string>(j, "device");
+  c.cuda_graph = setting<bool>(j, "cuda_graph");
+  // A configuration from before --tf32 computed in FP32.
+  c.tf32 = j.contains("tf32") && setting<bool>(j, "tf32");
+  c.data_dir = setting<std::string>(j, "data_dir");
+  c.out_dir = setting<std::string>(j, "out_dir");
+  c.resume = setting<std::string>(j, "resume");
+  c.eval_every = setting<std::int64_t>(j, "eval_every");
+  c.sample_every = setting<std::int64_t>(j, "sample_every");
+  c.checkpoint_every = setting<std::int64_t>(j, "checkpoint_every");
   return c;
 }
 

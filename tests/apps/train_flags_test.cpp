@@ -1,6 +1,7 @@
 #include "apps/train_flags.h"
 
 #include <gtest/gtest.h>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -66,6 +67,44 @@ TEST(TrainConfigJson, Tf32RoundTripsAndDefaultsToFp32) {
   EXPECT_TRUE(config_from_json(nlohmann::json::parse(j.dump())).tf32);
   j.erase("tf32");
   EXPECT_FALSE(config_from_json(j).tf32);
+}
+
+// A damaged record is refused naming the setting, never cast (a fraction or an out-of-range
+// number would become some other integer or float).
+TEST(TrainConfigJson, DamagedSettingsAreRefusedNamingTheSetting) {
+  struct Damage {
+    const char* key;
+    nlohmann::json value;
+    const char* problem;
+  };
+  const Damage damages[] = {
+      {"labels", 10.5, "setting \"labels\" is 10.5, not an integer in range"},
+      {"labels", 1e300, "setting \"labels\" is 1e+300"},
+      {"labels", std::int64_t{1} << 40, "setting \"labels\" is 1099511627776"},
+      {"steps", "7", "setting \"steps\" is \"7\", not an integer in range"},
+      {"seed", -1, "setting \"seed\" is -1"},
+      {"lr", 1e39, "setting \"lr\" is 1e+39, not a finite float"},
+      {"supervised_only", 1, "setting \"supervised_only\" is 1, not true or false"},
+      {"device", 0, "setting \"device\" is 0, not a string"},
+      {"recipe", "sideways", "unknown recipe 'sideways'"},
+      {"g_loss", "sideways", "got 'sideways'"},
+  };
+  const nlohmann::json good = to_json(recipe_defaults("article"));
+  for (const Damage& d : damages) {
+    SCOPED_TRACE(d.key);
+    nlohmann::json j = good;
+    j[d.key] = d.value;
+    std::string message = "(read without an error)";
+    try {
+      config_from_json(j);
+    } catch (const std::exception& e) {
+      message = e.what();
+    }
+    EXPECT_NE(message.find(d.problem), std::string::npos) << message;
+  }
+  nlohmann::json largest = good;
+  largest["seed"] = std::numeric_limits<std::uint64_t>::max();
+  EXPECT_EQ(config_from_json(largest).seed, std::numeric_limits<std::uint64_t>::max());
 }
 
 TEST(TrainFlags, HelpExplainsEveryFlagAndExitsZero) {

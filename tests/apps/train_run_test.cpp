@@ -200,6 +200,36 @@ TEST_F(TrainRun, ResumeIntoAnotherRunsDirectoryIsRefusedAndLeavesItAsItWas) {
   expect_record_unchanged(out, before);
 }
 
+// A checkpoint whose saved configuration is damaged is refused naming the setting, not read as
+// some other run's (a fraction cast to an integer) nor blamed on this run's flags.
+TEST_F(TrainRun, CheckpointWithADamagedConfigurationIsRefusedNamingTheSetting) {
+  const TrainConfig first = finished_run("damaged-source", 20);
+  const Safetensors saved =
+      load_safetensors(fs::path(first.out_dir) / "checkpoints" / "last.safetensors");
+  struct Damage {
+    const char* key;
+    nlohmann::json value;
+    const char* problem;
+  };
+  const Damage damages[] = {{"labels", 20.5, "setting \"labels\" is 20.5"},
+                            {"fake_logit", "sideways", "got 'sideways'"}};
+  for (const auto& [key, value, problem] : damages) {
+    SCOPED_TRACE(key);
+    Safetensors damaged = saved;
+    nlohmann::json config = nlohmann::json::parse(damaged.metadata.at("config"));
+    config[key] = value;
+    damaged.metadata["config"] = config.dump();
+    const fs::path path = dir_.path() / "damaged.safetensors";
+    save_safetensors(path, damaged);
+
+    TrainConfig resumed = tiny(std::string("damaged-resume-") + key, 20);
+    resumed.resume = path.string();
+    EXPECT_EQ(run(resumed), exit_failed) << log_;
+    EXPECT_NE(log_.find("has an unreadable configuration"), std::string::npos) << log_;
+    EXPECT_NE(log_.find(problem), std::string::npos) << log_;
+  }
+}
+
 TEST_F(TrainRun, ResumeWithAChangedLearningRateSaysItLeavesTheTrajectory) {
   TrainConfig first = tiny("lr-first", 10);
   ASSERT_EQ(run(first), exit_ok) << log_;

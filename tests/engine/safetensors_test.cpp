@@ -383,6 +383,7 @@ TEST_F(SafetensorsTest, DamagedHeaderNamesTheProblem) {
       {R"({"a":{"dtype":"F32",}})", "", "not valid JSON"},
       {R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]})", four, "not valid JSON"},
       {"{\"\xff\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", "x", "not valid JSON"},
+      {R"({"__metadata__":{"step":1e999}})", "", "holds a number too large for a double"},
       {R"({"a":{"shape":[1],"data_offsets":[0,4]}})", four, "tensor 'a' has no \"dtype\""},
       {R"({"a":{"dtype":"F32","data_offsets":[0,4]}})", four, "tensor 'a' has no \"shape\""},
       {R"({"a":{"dtype":"F32","shape":[1]}})", four, "tensor 'a' has no \"data_offsets\""},
