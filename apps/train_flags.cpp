@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <charconv>
+#include <limits>
 #include <optional>
 
 #include "engine/core/context.h"
@@ -54,7 +56,19 @@ ParsedFlags parse_train_flags(const std::vector<std::string>& args) {
                  "per step; 0 evaluates the raw weights (improved: 1e-4, article: 0)");
   app.add_option("--init-batch", init_batch,
                  "images for the weight-norm data-dependent initialisation (default 500)");
-  app.add_option("--seed", seed, "seed of the labeled split, the initial weights and all noise");
+  // CLI11 reads an unsigned integer with strtoull, which wraps "-1" to 2^64 - 1 and saturates
+  // past it, so the seed's text is checked first.
+  app.add_option("--seed", seed, "seed of the labeled split, the initial weights and all noise")
+      ->check(CLI::Validator(
+          [](const std::string& text) {
+            std::uint64_t value = 0;
+            const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+            return error == std::errc() && end == text.data() + text.size() && !text.empty()
+                       ? std::string()
+                       : fmt::format("must be a whole number from 0 to {}, got '{}'",
+                                     std::numeric_limits<std::uint64_t>::max(), text);
+          },
+          "UINT64"));
   app.add_option("--device", device,
                  "cuda (default), cpu, or cudnn (vendor kernels, for comparison); without a "
                  "usable GPU the run says so and uses the CPU");

@@ -58,15 +58,18 @@ void validate(const TrainConfig& c) {
   if (c.steps < 0) fail(fmt::format("--steps must be zero (no limit) or positive, got {}", c.steps));
   if (c.batch_size <= 0 || c.batch_size > 4096)
     fail(fmt::format("--batch-size must be between 1 and 4096, got {}", c.batch_size));
-  if (!(c.lr > 0.0f)) fail(fmt::format("--lr must be positive, got {}", c.lr));
-  if (!(c.final_lr >= 0.0f)) fail(fmt::format("--final-lr must not be negative, got {}", c.final_lr));
+  // A float flag past FLT_MAX reads as infinity, which would train on NaNs.
+  if (!(c.lr > 0.0f) || !std::isfinite(c.lr))
+    fail(fmt::format("--lr must be positive and finite, got {}", c.lr));
+  if (!(c.final_lr >= 0.0f) || !std::isfinite(c.final_lr))
+    fail(fmt::format("--final-lr must be finite and not negative, got {}", c.final_lr));
   if (c.decay_start_epoch < 0 || c.decay_start_epoch > c.epochs)
     fail(fmt::format("--decay-start-epoch must be between 0 and --epochs, got {}",
                      c.decay_start_epoch));
   if (!(c.beta1 >= 0.0f && c.beta1 < 1.0f))
     fail(fmt::format("--beta1 must be in [0, 1), got {}", c.beta1));
-  if (!(c.unsup_weight >= 0.0f))
-    fail(fmt::format("--unsup-weight must not be negative, got {}", c.unsup_weight));
+  if (!(c.unsup_weight >= 0.0f) || !std::isfinite(c.unsup_weight))
+    fail(fmt::format("--unsup-weight must be finite and not negative, got {}", c.unsup_weight));
   if (!(c.ema_rate >= 0.0f && c.ema_rate <= 1.0f))
     fail(fmt::format("--ema-rate must be in [0, 1], got {}", c.ema_rate));
   if (c.init_batch <= 0) fail(fmt::format("--init-batch must be positive, got {}", c.init_batch));

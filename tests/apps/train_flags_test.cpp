@@ -1,5 +1,6 @@
 #include "apps/train_flags.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <limits>
 
@@ -37,6 +38,14 @@ TEST(TrainFlags, RecipeDefaultsThenOverrides) {
   ASSERT_LT(c.exit_code, 0) << c.message;
   EXPECT_TRUE(c.config.tf32);
   EXPECT_EQ(c.config.device, "cuda");
+}
+
+TEST(TrainFlags, EverySeedUpToTheLargestIsAccepted) {
+  for (const std::uint64_t seed : {std::uint64_t{0}, std::numeric_limits<std::uint64_t>::max()}) {
+    const ParsedFlags p = parse({"--seed", std::to_string(seed)});
+    ASSERT_LT(p.exit_code, 0) << p.message;
+    EXPECT_EQ(p.config.seed, seed);
+  }
 }
 
 // config.json and the checkpoints carry the configuration as JSON: floats are written in their
@@ -122,6 +131,11 @@ struct BadFlags {
   const char* message_part;
 };
 
+// Names each case in test listings (ctest) by its flags.
+void PrintTo(const BadFlags& bad, std::ostream* os) {
+  *os << fmt::format("{}", fmt::join(bad.args, " "));
+}
+
 class TrainFlagsRejects : public ::testing::TestWithParam<BadFlags> {};
 
 TEST_P(TrainFlagsRejects, WithExitCodeTwoAndAMessageNamingTheProblem) {
@@ -142,6 +156,13 @@ INSTANTIATE_TEST_SUITE_P(
                       BadFlags{{"--g-loss", "wgan"}, "--g-loss"},
                       BadFlags{{"--batch-size", "0"}, "--batch-size"},
                       BadFlags{{"--lr", "-1"}, "--lr must be positive"},
+                      BadFlags{{"--lr", "1e50"}, "--lr must be positive and finite, got inf"},
+                      BadFlags{{"--lr", "inf"}, "--lr must be positive and finite"},
+                      BadFlags{{"--final-lr", "1e50"}, "--final-lr must be finite"},
+                      BadFlags{{"--unsup-weight", "inf"}, "--unsup-weight must be finite"},
+                      BadFlags{{"--seed", "-1"}, "--seed: must be a whole number from 0 to "
+                                                 "18446744073709551615, got '-1'"},
+                      BadFlags{{"--seed", "18446744073709551616"}, "got '18446744073709551616'"},
                       BadFlags{{"--epochs", "0"}, "--epochs"},
                       BadFlags{{"--labels", "ten"}, "--labels"},
                       BadFlags{{"--no-such-flag"}, "no-such-flag"},
