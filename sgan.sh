@@ -9,9 +9,10 @@
 #
 # Environment: BUILD_DIR (default build), BUILD_TYPE (default Release), JOBS (default nproc),
 # SGAN_CUDA_ARCHS (default 90), CUDNN_ROOT (where cuDNN is not inside the CUDA toolkit),
-# SGAN_DATA (default data/mnist).
+# SGAN_DATA (where train fetches MNIST to and reads it from, default data/mnist; a --data among
+# the flags takes its place).
 set -euo pipefail
-cd "$(dirname "$0")"
+cd "$(dirname "${BASH_SOURCE[0]}")"
 
 BUILD_DIR=${BUILD_DIR:-build}
 BUILD_TYPE=${BUILD_TYPE:-Release}
@@ -77,23 +78,57 @@ run_tests() {
   ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" "$@"
 }
 
-train() {
-  local data=${SGAN_DATA:-data/mnist}
-  build
-  install_deps "${FETCH_PACKAGES[@]}"
-  scripts/fetch_mnist.sh "$data"
-  "$BUILD_DIR/bin/sgan_train" --data "$data" "$@"
+# The value of the last --data among sgan_train's flags (as CLI11 reads them: `--data DIR` or
+# `--data=DIR`), or nothing where none is given.
+data_flag_value() {
+  local value=
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --data) value=${2:-}; [ $# -gt 1 ] && shift ;;
+      --data=*) value=${1#--data=} ;;
+    esac
+    shift
+  done
+  printf '%s' "$value"
 }
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+# Whether sgan_train's flags ask for its help (then nothing needs fetching).
+asks_for_help() {
+  local flag
+  for flag in "$@"; do case $flag in -h|--help) return 0 ;; esac; done
+  return 1
+}
 
-cmd=${1:-}
-[ $# -gt 0 ] && shift
-case "$cmd" in
-  deps) install_deps ;;
-  build) build ;;
-  test) run_tests "$@" ;;
-  train) train "$@" ;;
-  -h|--help|help|"") usage ;;
-  *) log "unknown command '$cmd'"; usage; exit 2 ;;
-esac
+fetch_mnist() {
+  install_deps "${FETCH_PACKAGES[@]}"
+  scripts/fetch_mnist.sh "$1"
+}
+
+# Fetches MNIST into the directory sgan_train will read (its --data, else SGAN_DATA, else
+# data/mnist), then trains.
+train() {
+  local data data_flag=()
+  data=$(data_flag_value "$@")
+  [ -n "$data" ] || { data=${SGAN_DATA:-data/mnist}; data_flag=(--data "$data"); }
+  build
+  asks_for_help "$@" || fetch_mnist "$data"
+  "$BUILD_DIR/bin/sgan_train" "${data_flag[@]}" "$@"
+}
+
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+
+main() {
+  local cmd=${1:-}
+  [ $# -gt 0 ] && shift
+  case "$cmd" in
+    deps) install_deps ;;
+    build) build ;;
+    test) run_tests "$@" ;;
+    train) train "$@" ;;
+    -h|--help|help|"") usage ;;
+    *) log "unknown command '$cmd'"; usage; exit 2 ;;
+  esac
+}
+
+# Sourced (tests/scripts/sgan_sh_test.sh), it only defines its functions.
+[ "${BASH_SOURCE[0]}" != "$0" ] || main "$@"
