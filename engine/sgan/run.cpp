@@ -87,6 +87,20 @@ void refuse_another_runs_record(const fs::path& out, const TrainConfig& config) 
         out.string(), d->flag, d->first, d->flag, d->second));
 }
 
+// --resume names a checkpoint file; given a run's directory instead, this says which file to give.
+void refuse_a_directory_to_resume(const fs::path& resume) {
+  std::error_code ec;
+  if (!fs::is_directory(resume, ec)) return;
+  const fs::path last = resume / "checkpoints" / "last.safetensors";
+  throw std::invalid_argument(
+      fs::exists(last, ec)
+          ? fmt::format("--resume takes a checkpoint file, and {} is a directory: to continue its "
+                        "run, --resume {}",
+                        resume.string(), last.string())
+          : fmt::format("--resume takes a checkpoint file, and {} is a directory",
+                        resume.string()));
+}
+
 // The output directory exists and is writable, or this says why not.
 void prepare_out_dir(const fs::path& out) {
   std::error_code ec;
@@ -132,8 +146,10 @@ int run_training(TrainConfig config, const std::atomic<bool>* stop, std::FILE* l
     validate(config);
     if (config.resume.empty())
       refuse_to_replace_a_run(config.out_dir);
-    else
+    else {
+      refuse_a_directory_to_resume(config.resume);
       refuse_another_runs_record(config.out_dir, config);
+    }
     prepare_out_dir(config.out_dir);
   } catch (const std::invalid_argument& e) {
     fmt::print(log, "sgan: {}\n", e.what());

@@ -230,6 +230,18 @@ TEST_F(TrainRun, CheckpointWithADamagedConfigurationIsRefusedNamingTheSetting) {
   }
 }
 
+// The run's directory given to --resume instead of its checkpoint: the message names the file.
+TEST_F(TrainRun, ResumeFromARunsDirectorySaysWhichCheckpointToGive) {
+  const TrainConfig first = finished_run("directory-source", 20);
+  TrainConfig resumed = tiny("directory-resume", 20);
+  resumed.resume = first.out_dir;
+  EXPECT_EQ(run(resumed), exit_usage);
+  const std::string last = (fs::path(first.out_dir) / "checkpoints" / "last.safetensors").string();
+  EXPECT_NE(log_.find("is a directory: to continue its run, --resume " + last), std::string::npos)
+      << log_;
+  EXPECT_FALSE(fs::exists(resumed.out_dir));
+}
+
 TEST_F(TrainRun, ResumeWithAChangedLearningRateSaysItLeavesTheTrajectory) {
   TrainConfig first = tiny("lr-first", 10);
   ASSERT_EQ(run(first), exit_ok) << log_;
