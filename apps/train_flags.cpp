@@ -62,7 +62,8 @@ ParsedFlags parse_train_flags(const std::vector<std::string>& args) {
       ->check(CLI::Validator(
           [](const std::string& text) {
             std::uint64_t value = 0;
-            const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+            const auto [end, error] =
+                std::from_chars(text.data(), text.data() + text.size(), value);
             return error == std::errc() && end == text.data() + text.size() && !text.empty()
                        ? std::string()
                        : fmt::format("must be a whole number from 0 to {}, got '{}'",

@@ -12,7 +12,8 @@
 set -euo pipefail
 mode=$1 work=$2
 script="$(cd "$(dirname "$0")/../.." && pwd)/scripts/fetch_mnist.sh"
-names=(train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
+names=(train-images-idx3-ubyte train-labels-idx1-ubyte
+  t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 rm -rf "$work" && mkdir -p "$work"
 
 # fetch NAME MIRRORS...: fetches into $work/NAME; its exit code in $rc, its output in $out.
@@ -81,7 +82,8 @@ mirrors)
   expect_in_output "t10k-labels-idx1-ubyte: ok (from file://$work/good/)"
   cmp -s "$mnist/t10k-labels-idx1-ubyte" "$work/mnist/t10k-labels-idx1-ubyte" ||
     fail "t10k-labels-idx1-ubyte was not restored"
-  grep -qF "train-images-idx3-ubyte: ok" <<<"$out" && fail "a file with the right md5 was fetched again"
+  ! grep -qF "train-images-idx3-ubyte: ok" <<<"$out" ||
+    fail "a file with the right md5 was fetched again"
   ;;
 *)
   echo "usage: $0 refusals WORKDIR | mirrors WORKDIR MNIST_DIR" >&2

@@ -24,10 +24,15 @@ expect() {
   local flags=$1 fetched=$2 args=$3
   rm -f "$work/fetched" "$work/ran"
   eval "train $flags"
-  [ "$(cat "$work/fetched" 2>/dev/null)" = "$fetched" ] ||
-    { echo "train $flags fetched into '$(cat "$work/fetched" 2>/dev/null)', expected '$fetched'"; exit 1; }
-  [ "$(cat "$work/ran")" = "$args" ] ||
-    { printf 'train %s ran sgan_train with:\n%s\nexpected:\n%s\n' "$flags" "$(cat "$work/ran")" "$args"; exit 1; }
+  local got_fetched got_args
+  got_fetched=$(cat "$work/fetched" 2>/dev/null || true)
+  got_args=$(cat "$work/ran")
+  [ "$got_fetched" = "$fetched" ] ||
+    { echo "train $flags fetched into '$got_fetched', expected '$fetched'"; exit 1; }
+  [ "$got_args" = "$args" ] || {
+    printf 'train %s ran sgan_train with:\n%s\nexpected:\n%s\n' "$flags" "$got_args" "$args"
+    exit 1
+  }
 }
 
 unset SGAN_DATA
