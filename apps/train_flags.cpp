@@ -64,7 +64,7 @@ ParsedFlags parse_train_flags(const std::vector<std::string>& args) {
             std::uint64_t value = 0;
             const auto [end, error] =
                 std::from_chars(text.data(), text.data() + text.size(), value);
-            return error == std::errc() && end == text.data() + text.size() && !text.empty()
+            return error == std::errc() && end == text.data() + text.size()
                        ? std::string()
                        : fmt::format("must be a whole number from 0 to {}, got '{}'",
                                      std::numeric_limits<std::uint64_t>::max(), text);

@@ -191,7 +191,7 @@ TEST_F(TrainRun, ResumeIntoAnotherRunsDirectoryIsRefusedAndLeavesItAsItWas) {
   const fs::path out = other.out_dir;
   const auto before = run_record(out);
 
-  TrainConfig resumed = tiny("other-run", 20);  // 20 labels
+  TrainConfig resumed = tiny("other-run", 20); // 20 labels
   resumed.resume = (fs::path(first.out_dir) / "checkpoints" / "last.safetensors").string();
   EXPECT_EQ(run(resumed), exit_usage);
   EXPECT_NE(log_.find("holds another run (--labels 30 there, --labels 20 here)"),
