@@ -19,7 +19,7 @@ ParsedFlags parse_train_flags(const std::vector<std::string>& args) {
       "samples/epoch_NNN.png and checkpoints/{last,best}.safetensors to --out.",
       "sgan_train"};
   std::string recipe = "improved";
-  std::optional<int> labels, epochs, batch_size, decay_start_epoch, init_batch;
+  std::optional<int> labels, epochs, batch_size, decay_start_epoch, init_batch, cpu_threads;
   std::optional<std::int64_t> steps, eval_every, sample_every, checkpoint_every;
   std::optional<float> lr, final_lr, beta1, unsup_weight, ema_rate;
   std::optional<std::uint64_t> seed;
@@ -78,6 +78,9 @@ ParsedFlags parse_train_flags(const std::vector<std::string>& args) {
   app.add_flag("--tf32", tf32,
                "run the convolutions on TF32 tensor cores (--device cuda, compute capability "
                "8.0+): faster, with ~1e-3 relative error instead of FP32's ~1e-7");
+  app.add_option("--cpu-threads", cpu_threads,
+                 "threads of the cpu backend's products (default 0: every hardware thread); the "
+                 "results are the same bits for any count");
   app.add_option("--data", data, "directory with the four MNIST IDX files (default data/mnist)");
   app.add_option("--out", out,
                  "output directory (default runs/<recipe>-<labels>-s<seed>); a new run refuses one "
@@ -118,6 +121,7 @@ ParsedFlags parse_train_flags(const std::vector<std::string>& args) {
     }
     c.cuda_graph = !no_cuda_graph;
     c.tf32 = tf32;
+    if (cpu_threads) c.cpu_threads = *cpu_threads;
     if (data) c.data_dir = *data;
     if (out) c.out_dir = *out;
     if (resume) c.resume = *resume;

@@ -72,6 +72,9 @@ void validate(const TrainConfig& c) {
     fail(fmt::format("--unsup-weight must be finite and not negative, got {}", c.unsup_weight));
   if (!(c.ema_rate >= 0.0f && c.ema_rate <= 1.0f))
     fail(fmt::format("--ema-rate must be in [0, 1], got {}", c.ema_rate));
+  if (c.cpu_threads < 0 || c.cpu_threads > 1024)
+    fail(fmt::format("--cpu-threads must be between 0 (every hardware thread) and 1024, got {}",
+                     c.cpu_threads));
   if (c.init_batch <= 0) fail(fmt::format("--init-batch must be positive, got {}", c.init_batch));
   if (c.eval_every < 0 || c.sample_every < 0 || c.checkpoint_every < 0)
     fail("--eval-every, --sample-every and --checkpoint-every must not be negative");
@@ -109,6 +112,7 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"device", c.device},
           {"cuda_graph", c.cuda_graph},
           {"tf32", c.tf32},
+          {"cpu_threads", c.cpu_threads},
           {"data_dir", c.data_dir},
           {"out_dir", c.out_dir},
           {"resume", c.resume},
@@ -188,6 +192,8 @@ TrainConfig config_from_json(const nlohmann::json& j) {
   c.cuda_graph = setting<bool>(j, "cuda_graph");
   // A configuration from before --tf32 computed in FP32.
   c.tf32 = j.contains("tf32") && setting<bool>(j, "tf32");
+  // A configuration from before --cpu-threads used every hardware thread's worth: all of them.
+  c.cpu_threads = j.contains("cpu_threads") ? setting<int>(j, "cpu_threads") : 0;
   c.data_dir = setting<std::string>(j, "data_dir");
   c.out_dir = setting<std::string>(j, "out_dir");
   c.resume = setting<std::string>(j, "resume");

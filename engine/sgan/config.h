@@ -33,6 +33,8 @@ struct TrainConfig {
   std::string device = "cuda";      // cpu, cuda or cudnn
   bool cuda_graph = true;           // capture the iteration as one CUDA graph (cuda backend)
   bool tf32 = false;                // convolutions on TF32 tensor cores (cuda backend), ~1e-3
+  int cpu_threads = 0;              // threads of the cpu backend's products (0: all); any count
+                                    // gives the same bits (kernels/cpu/parallel.h)
   std::string data_dir = "data/mnist";
   std::string out_dir;              // default runs/<recipe>-<labels>-s<seed>
   std::string resume;               // checkpoint to continue from

@@ -1,17 +1,5 @@
 #include "engine/sgan/run.h"
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-
-#include <chrono>
-#include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <stdexcept>
-#include <string>
-#include <vector>
-
 #include "engine/core/context.h"
 #include "engine/data/labeled_split.h"
 #include "engine/data/mnist.h"
@@ -20,6 +8,18 @@
 #include "engine/report/metrics_log.h"
 #include "engine/report/progress.h"
 #include "engine/sgan/trainer.h"
+#include "kernels/cpu/parallel.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace sgan {
 
@@ -166,12 +166,18 @@ int run_training(TrainConfig config, const std::atomic<bool>* stop, std::FILE* l
     }
     Context ctx(backend);
     ctx.set_tf32_convolutions(config.tf32);
+    cpu::set_thread_count(config.cpu_threads);
 
     Dataset train = load_mnist_split(config.data_dir, "train");
     Dataset test = load_mnist_split(config.data_dir, "t10k");
     SemiSupervisedSet split = make_semi_supervised_set(std::move(train), config.labels, config.seed);
 
-    fmt::print(log, "sgan: training on {} ({} backend)\n", ctx.device_name(), backend_name(backend));
+    if (backend == Backend::cpu)
+      fmt::print(log, "sgan: training on {} (cpu backend, {} threads)\n", ctx.device_name(),
+                 cpu::thread_count());
+    else
+      fmt::print(log, "sgan: training on {} ({} backend)\n", ctx.device_name(),
+                 backend_name(backend));
     fmt::print(log, "sgan: configuration {}\n", to_json(config).dump());
     fmt::print(log, "sgan: {} labeled images ({} per class), {} unlabeled, {} test\n",
                split.labeled.indices.size(), split.labeled.indices.size() / 10,

@@ -78,6 +78,20 @@ TEST(TrainConfigJson, Tf32RoundTripsAndDefaultsToFp32) {
   EXPECT_FALSE(config_from_json(j).tf32);
 }
 
+// The thread count changes no result, so it is recorded but not required: a configuration from
+// before --cpu-threads used every hardware thread (0).
+TEST(TrainConfigJson, CpuThreadsComeFromTheFlagRoundTripAndDefaultToAll) {
+  const ParsedFlags p = parse({"--cpu-threads", "3"});
+  ASSERT_LT(p.exit_code, 0) << p.message;
+  EXPECT_EQ(p.config.cpu_threads, 3);
+  EXPECT_EQ(parse({}).config.cpu_threads, 0);
+  nlohmann::json j = to_json(p.config);
+  EXPECT_EQ(j.at("cpu_threads"), 3);
+  EXPECT_EQ(config_from_json(nlohmann::json::parse(j.dump())).cpu_threads, 3);
+  j.erase("cpu_threads");
+  EXPECT_EQ(config_from_json(j).cpu_threads, 0);
+}
+
 // A damaged record is refused naming the setting, never cast (a fraction or an out-of-range
 // number would become some other integer or float).
 TEST(TrainConfigJson, DamagedSettingsAreRefusedNamingTheSetting) {
@@ -95,6 +109,7 @@ TEST(TrainConfigJson, DamagedSettingsAreRefusedNamingTheSetting) {
       {"lr", 1e39, "setting \"lr\" is 1e+39, not a finite float"},
       {"supervised_only", 1, "setting \"supervised_only\" is 1, not true or false"},
       {"device", 0, "setting \"device\" is 0, not a string"},
+      {"cpu_threads", 2.5, "setting \"cpu_threads\" is 2.5, not an integer in range"},
       {"recipe", "sideways", "unknown recipe 'sideways'"},
       {"g_loss", "sideways", "got 'sideways'"},
   };
@@ -160,14 +175,17 @@ INSTANTIATE_TEST_SUITE_P(
                       BadFlags{{"--lr", "inf"}, "--lr must be positive and finite"},
                       BadFlags{{"--final-lr", "1e50"}, "--final-lr must be finite"},
                       BadFlags{{"--unsup-weight", "inf"}, "--unsup-weight must be finite"},
-                      BadFlags{{"--seed", "-1"}, "--seed: must be a whole number from 0 to "
-                                                 "18446744073709551615, got '-1'"},
+                      BadFlags{{"--seed", "-1"},
+                               "--seed: must be a whole number from 0 to "
+                               "18446744073709551615, got '-1'"},
                       BadFlags{{"--seed", "18446744073709551616"}, "got '18446744073709551616'"},
                       BadFlags{{"--epochs", "0"}, "--epochs"},
                       BadFlags{{"--labels", "ten"}, "--labels"},
                       BadFlags{{"--no-such-flag"}, "no-such-flag"},
                       BadFlags{{"--tf32", "--device", "cpu"}, "--tf32 needs --device cuda"},
-                      BadFlags{{"--tf32", "--device", "cudnn"}, "--tf32 needs --device cuda"}));
+                      BadFlags{{"--tf32", "--device", "cudnn"}, "--tf32 needs --device cuda"},
+                      BadFlags{{"--cpu-threads", "-1"}, "--cpu-threads must be between 0"},
+                      BadFlags{{"--cpu-threads", "1025"}, "and 1024, got 1025"}));
 
 }  // namespace
 }  // namespace sgan

@@ -142,5 +142,48 @@ TEST(DenseCpuTest, BackwardDataOverwritesItsOutput) {
   EXPECT_EQ(dx_fresh, dx_dirty);
 }
 
+// The register tiles (4 rows x 8, then 2, then 1 columns) and the threads must not change a single
+// bit: each element is the plain loop's double sum over its index in ascending order, rounded to
+// float once. Shapes with every kind of remainder tile, and one large enough to be split across
+// threads.
+TEST(DenseCpuTest, EveryDirectionEqualsThePlainLoopsBitwise) {
+  for (const DenseShape s : {DenseShape{7, 37, 13}, DenseShape{9, 3, 21}, DenseShape{1, 1, 1},
+                             DenseShape{66, 515, 97}}) {
+    SCOPED_TRACE(testing::Message() << "n " << s.n << ", in " << s.in << ", out " << s.out);
+    const std::vector<float> x = test::random_uniform<float>(s.x_size(), 21);
+    const std::vector<float> w = test::random_uniform<float>(s.w_size(), 22);
+    const std::vector<float> b = test::random_uniform<float>(s.out, 23);
+    const std::vector<float> dy = test::random_uniform<float>(s.y_size(), 24);
+    const std::vector<float> dw_initial = test::random_uniform<float>(s.w_size(), 25);
+    std::vector<float> y_plain(s.y_size()), dx_plain(s.x_size()), dw_plain = dw_initial;
+    for (int r = 0; r < s.n; ++r)
+      for (int o = 0; o < s.out; ++o) {
+        double sum = b[o];
+        for (int i = 0; i < s.in; ++i) sum += double(x[r * s.in + i]) * double(w[o * s.in + i]);
+        y_plain[r * s.out + o] = float(activation_apply(Activation::tanh(), sum));
+      }
+    for (int r = 0; r < s.n; ++r)
+      for (int i = 0; i < s.in; ++i) {
+        double sum = 0;
+        for (int o = 0; o < s.out; ++o) sum += double(dy[r * s.out + o]) * double(w[o * s.in + i]);
+        dx_plain[r * s.in + i] = float(sum);
+      }
+    for (int o = 0; o < s.out; ++o)
+      for (int i = 0; i < s.in; ++i) {
+        double sum = 0;
+        for (int r = 0; r < s.n; ++r) sum += double(dy[r * s.out + o]) * double(x[r * s.in + i]);
+        dw_plain[o * s.in + i] = float(double(dw_initial[o * s.in + i]) + sum);
+      }
+
+    std::vector<float> y(s.y_size(), std::nanf("")), dx(s.x_size(), std::nanf("")), dw = dw_initial;
+    cpu::dense_forward(s, x.data(), w.data(), b.data(), y.data(), Activation::tanh());
+    cpu::dense_backward_data(s, dy.data(), w.data(), dx.data());
+    cpu::dense_backward_weight(s, x.data(), dy.data(), dw.data());
+    EXPECT_EQ(y, y_plain);
+    EXPECT_EQ(dx, dx_plain);
+    EXPECT_EQ(dw, dw_plain);
+  }
+}
+
 } // namespace
 } // namespace sgan
