@@ -192,7 +192,7 @@ TrainConfig config_from_json(const nlohmann::json& j) {
   c.cuda_graph = setting<bool>(j, "cuda_graph");
   // A configuration from before --tf32 computed in FP32.
   c.tf32 = j.contains("tf32") && setting<bool>(j, "tf32");
-  // A configuration from before --cpu-threads used every hardware thread's worth: all of them.
+  // A configuration from before --cpu-threads ran on one thread: any count gives its bits.
   c.cpu_threads = j.contains("cpu_threads") ? setting<int>(j, "cpu_threads") : 0;
   c.data_dir = setting<std::string>(j, "data_dir");
   c.out_dir = setting<std::string>(j, "out_dir");

@@ -1,5 +1,17 @@
 #include "engine/sgan/run.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
 #include "engine/core/context.h"
 #include "engine/data/labeled_split.h"
 #include "engine/data/mnist.h"
@@ -9,17 +21,6 @@
 #include "engine/report/progress.h"
 #include "engine/sgan/trainer.h"
 #include "kernels/cpu/parallel.h"
-
-#include <chrono>
-#include <cmath>
-#include <filesystem>
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <stdexcept>
-#include <string>
-#include <vector>
 
 namespace sgan {
 
@@ -172,12 +173,10 @@ int run_training(TrainConfig config, const std::atomic<bool>* stop, std::FILE* l
     Dataset test = load_mnist_split(config.data_dir, "t10k");
     SemiSupervisedSet split = make_semi_supervised_set(std::move(train), config.labels, config.seed);
 
-    if (backend == Backend::cpu)
-      fmt::print(log, "sgan: training on {} (cpu backend, {} threads)\n", ctx.device_name(),
-                 cpu::thread_count());
-    else
-      fmt::print(log, "sgan: training on {} ({} backend)\n", ctx.device_name(),
-                 backend_name(backend));
+    const std::string threads =
+        backend == Backend::cpu ? fmt::format(", {} threads", cpu::thread_count()) : "";
+    fmt::print(log, "sgan: training on {} ({} backend{})\n", ctx.device_name(),
+               backend_name(backend), threads);
     fmt::print(log, "sgan: configuration {}\n", to_json(config).dump());
     fmt::print(log, "sgan: {} labeled images ({} per class), {} unlabeled, {} test\n",
                split.labeled.indices.size(), split.labeled.indices.size() / 10,
