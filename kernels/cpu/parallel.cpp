@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <exception>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -39,16 +41,31 @@ void parallel_for(int count, double multiply_adds_per_item,
   const int threads = int(std::clamp(worth, 1.0, double(std::min(count, thread_count()))));
   // Range t is [count t / threads, count (t + 1) / threads): sizes differ by at most one.
   auto range_begin = [&](int t) { return int(std::int64_t(count) * t / threads); };
-  std::vector<std::jthread> workers;
-  workers.reserve(threads - 1);
-  int t = 1;
-  try {
-    for (; t < threads; ++t) workers.emplace_back(body, range_begin(t), range_begin(t + 1));
-  } catch (const std::system_error&) {
-    // No thread to be had (a process or memory limit): the caller does the ranges left over.
-    body(range_begin(t), range_begin(threads));
-  }
-  body(0, range_begin(1));
-} // each jthread joins as `workers` goes out of scope
+  // An exception escaping a thread would end the process: the first one thrown by any range is
+  // kept and rethrown here once every range has finished.
+  std::exception_ptr failure;
+  std::mutex failure_lock;
+  auto guarded = [&](int begin, int end) {
+    try {
+      body(begin, end);
+    } catch (...) {
+      const std::lock_guard lock(failure_lock);
+      if (!failure) failure = std::current_exception();
+    }
+  };
+  {
+    std::vector<std::jthread> workers;
+    workers.reserve(threads - 1);
+    int t = 1;
+    try {
+      for (; t < threads; ++t) workers.emplace_back(guarded, range_begin(t), range_begin(t + 1));
+    } catch (const std::system_error&) {
+      // No thread to be had (a process or memory limit): the caller does the ranges left over.
+      guarded(range_begin(t), range_begin(threads));
+    }
+    guarded(0, range_begin(1));
+  } // each jthread joins as `workers` goes out of scope
+  if (failure) std::rethrow_exception(failure);
+}
 
 } // namespace sgan::cpu

@@ -17,6 +17,7 @@ int thread_count();
 
 // Calls body(begin, end) on contiguous ranges covering [0, count) exactly once, at most
 // thread_count() of them at once, the first on the calling thread; returns when all are done.
+// If body throws on any range, the first exception is rethrown after every range has finished.
 // `multiply_adds_per_item` sizes the split: starting a thread costs tens of microseconds, so each
 // thread gets at least ~a million multiply-adds and small products stay on the calling thread.
 void parallel_for(int count, double multiply_adds_per_item,

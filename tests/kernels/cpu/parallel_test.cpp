@@ -74,6 +74,30 @@ TEST(ParallelForTest, SmallWorkStaysOnTheCallingThread) {
   EXPECT_EQ(calls, 1);
 }
 
+TEST(ParallelForTest, AnExceptionOnAWorkerThreadReachesTheCallerAfterEveryRangeEnds) {
+  ThreadCountGuard guard;
+  cpu::set_thread_count(4);
+  std::mutex lock;
+  std::vector<std::pair<int, int>> finished;
+  std::set<std::thread::id> ids;
+  try {
+    cpu::parallel_for(4, 1e9, [&](int begin, int end) {
+      {
+        const std::lock_guard hold(lock);
+        ids.insert(std::this_thread::get_id());
+      }
+      if (begin == 2) throw std::runtime_error("range 2 failed");
+      const std::lock_guard hold(lock);
+      finished.emplace_back(begin, end);
+    });
+    ADD_FAILURE() << "parallel_for returned normally";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "range 2 failed");
+  }
+  EXPECT_EQ(ids.size(), 4u);      // the throwing range ran on a worker thread
+  EXPECT_EQ(finished.size(), 3u); // and the other three were not cut short
+}
+
 TEST(ParallelForTest, ThreadCountIsRefusedBelowZeroAndZeroMeansTheHardwares) {
   ThreadCountGuard guard;
   EXPECT_THROW(cpu::set_thread_count(-1), std::invalid_argument);

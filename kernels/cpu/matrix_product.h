@@ -1,0 +1,129 @@
+#pragma once
+// The CPU backend's one product, P = start + L R, that the dense and convolution kernels
+// (kernels/cpu/dense.cpp, kernels/cpu/window.cpp) are written in.
+//
+// A single running sum is one chain of dependent multiply-adds (latency-bound), and a
+// row-at-a-time loop streams all of R once per row (bandwidth-bound), so the product is computed
+// in tiles of 4 x 8 independent double sums that stay in registers and reuse every load across
+// them. Every element's sum still starts from its start value and runs over k in ascending
+// order, so it equals the plain loop `sum = start; for k: sum += double(L[r, k]) * double(R[k, c])`
+// bitwise, whatever the tiling and the thread count.
+#include "kernels/cpu/parallel.h"
+
+#include <algorithm>
+#include <cstddef>
+
+namespace sgan::cpu {
+
+// A row-major matrix operand: element (r, c) at data[r * stride + c].
+template <typename T> struct Operand {
+  const T* data;
+  int stride;
+  const T* row(int r) const { return data + std::size_t(r) * stride; }
+};
+
+// The value each element's sum starts from: data[r * row_step + c * col_step], or 0 where data is
+// null (a bias per column is {b, 0, 1}, a bias per row {b, 1, 0}, a running sum {sums, cols, 1}).
+template <typename S> struct Start {
+  const S* data = nullptr;
+  int row_step = 0, col_step = 0;
+  double at(int r, int c) const {
+    return data ? double(data[std::size_t(r) * row_step + std::size_t(c) * col_step]) : 0.0;
+  }
+};
+
+namespace matrix_product_detail {
+
+constexpr int tile_rows = 4;
+constexpr int tile_cols = 8; // 4 x 8 double sums: 16 SSE2 registers
+
+// Two doubles in one SSE2 (or NEON) register, as GCC's and Clang's vector extension: written out
+// so that a tile's sums stay in registers whatever the auto-vectoriser decides (left to it, the
+// same loops ran at half this speed or less, depending on the code around them).
+using double2 = double __attribute__((vector_size(2 * sizeof(double))));
+
+// sum[a][c] = start(r0 + a, c0 + c) + sum_{k < depth} L[r0 + a, k] R[k, c0 + c] for a < A, c < C,
+// in double over k ascending. Not inlined into its caller, whose store may call tanh or exp:
+// across such calls GCC keeps the sums in memory.
+template <int A, int C, typename T, typename S>
+[[gnu::noinline]] void tile_sums(Operand<T> left, Operand<T> right, int depth, Start<S> start,
+                                 int r0, int c0, double (&sum)[A][C]) {
+  static_assert(C % 2 == 0);
+  constexpr int pairs = C / 2;
+  auto pair = [](const T* p) { return double2{double(p[0]), double(p[1])}; };
+  double2 acc[A][pairs];
+  for (int a = 0; a < A; ++a)
+    for (int v = 0; v < pairs; ++v)
+      acc[a][v] = double2{start.at(r0 + a, c0 + 2 * v), start.at(r0 + a, c0 + 2 * v + 1)};
+  const T* left_rows[A];
+  for (int a = 0; a < A; ++a) left_rows[a] = left.row(r0 + a);
+  for (int k = 0; k < depth; ++k) {
+    const T* right_step = right.row(k) + c0;
+    double2 rv[pairs];
+    for (int v = 0; v < pairs; ++v) rv[v] = pair(right_step + 2 * v);
+    for (int a = 0; a < A; ++a) {
+      const double l = double(left_rows[a][k]);
+      const double2 lv = {l, l};
+      for (int v = 0; v < pairs; ++v) acc[a][v] += lv * rv[v];
+    }
+  }
+  for (int a = 0; a < A; ++a)
+    for (int v = 0; v < pairs; ++v) {
+      sum[a][2 * v] = acc[a][v][0];
+      sum[a][2 * v + 1] = acc[a][v][1];
+    }
+}
+
+template <int A, int C, typename T, typename S, typename Store>
+void tile(Operand<T> left, Operand<T> right, int depth, Start<S> start, int r0, int c0,
+          const Store& store) {
+  double sum[A][C];
+  tile_sums(left, right, depth, start, r0, c0, sum);
+  for (int a = 0; a < A; ++a)
+    for (int c = 0; c < C; ++c) store(r0 + a, c0 + c, sum[a][c]);
+}
+
+// Rows r0 .. r0 + A - 1 of the product: tiles of 8 columns, then of 2, then the last odd column
+// as plain sums.
+template <int A, typename T, typename S, typename Store>
+void tile_row(Operand<T> left, Operand<T> right, int depth, int cols, Start<S> start, int r0,
+              const Store& store) {
+  int c = 0;
+  for (; c + tile_cols <= cols; c += tile_cols)
+    tile<A, tile_cols>(left, right, depth, start, r0, c, store);
+  for (; c + 2 <= cols; c += 2) tile<A, 2>(left, right, depth, start, r0, c, store);
+  if (c < cols)
+    for (int a = 0; a < A; ++a) {
+      double sum = start.at(r0 + a, c);
+      for (int k = 0; k < depth; ++k) sum += double(left.row(r0 + a)[k]) * double(right.row(k)[c]);
+      store(r0 + a, c, sum);
+    }
+}
+
+} // namespace matrix_product_detail
+
+// store(r, c, P[r, c]) for rows [row_begin, row_end) of P = start + L R, L [rows, depth],
+// R [depth, cols], each element once, on the calling thread.
+template <typename T, typename S, typename Store>
+void multiply_rows(int row_begin, int row_end, int depth, int cols, Operand<T> left,
+                   Operand<T> right, Start<S> start, const Store& store) {
+  using namespace matrix_product_detail;
+  int r = row_begin;
+  for (; r + tile_rows <= row_end; r += tile_rows)
+    tile_row<tile_rows>(left, right, depth, cols, start, r, store);
+  for (; r < row_end; ++r) tile_row<1>(left, right, depth, cols, start, r, store);
+}
+
+// The whole product, blocks of rows on parallel threads (kernels/cpu/parallel.h).
+template <typename T, typename S, typename Store>
+void multiply(int rows, int depth, int cols, Operand<T> left, Operand<T> right, Start<S> start,
+              const Store& store) {
+  using matrix_product_detail::tile_rows;
+  const int row_tiles = (rows + tile_rows - 1) / tile_rows;
+  parallel_for(row_tiles, double(tile_rows) * depth * cols, [&](int first, int last) {
+    multiply_rows(first * tile_rows, std::min(rows, last * tile_rows), depth, cols, left, right,
+                  start, store);
+  });
+}
+
+} // namespace sgan::cpu

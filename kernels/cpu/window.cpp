@@ -1,0 +1,217 @@
+// The window sums of kernels/cpu/window.h as matrix products over gathered copies of one image.
+// Images (reduce, spread) or blocks of weight columns (weight gradient) run on parallel threads,
+// each with its own copy buffers; every element's sum is computed by one thread in the order of
+// the plain loops, so the results do not depend on the thread count.
+#include "kernels/cpu/window.h"
+
+#include "kernels/cpu/matrix_product.h"
+
+#include <cstddef>
+#include <vector>
+
+namespace sgan::cpu {
+namespace {
+
+bool inside(int i, int size) { return i >= 0 && i < size; }
+
+std::size_t large_image(const Window& w) {
+  return std::size_t(w.large_channels) * w.large_h * w.large_w;
+}
+std::size_t small_image(const Window& w) {
+  return std::size_t(w.small_channels) * w.small_h * w.small_w;
+}
+
+// Of each of the three sums: every small pixel meets every tap.
+double multiply_adds_per_image(const Window& w) {
+  return double(w.small_channels) * w.small_h * w.small_w * w.large_channels * w.kh * w.kw;
+}
+
+// columns[(l, i, j), (a, b)] = image[l, a stride - pad_top + i, b stride - pad_left + j], 0
+// outside: the [large_channels kh kw, small_h small_w] matrix that the weight [small_channels,
+// large_channels kh kw] multiplies in window_reduce.
+template <typename T> void gather_columns(const Window& w, const T* image, T* columns) {
+  for (int l = 0; l < w.large_channels; ++l)
+    for (int i = 0; i < w.kh; ++i)
+      for (int j = 0; j < w.kw; ++j)
+        for (int a = 0; a < w.small_h; ++a) {
+          const int q = a * w.stride - w.pad_top + i;
+          const T* row =
+              inside(q, w.large_h) ? image + (std::size_t(l) * w.large_h + q) * w.large_w : nullptr;
+          for (int b = 0; b < w.small_w; ++b) {
+            const int r = b * w.stride - w.pad_left + j;
+            *columns++ = row && inside(r, w.large_w) ? row[r] : T(0);
+          }
+        }
+}
+
+// rows[(a, b), c - first] for the weight columns c = (l, i, j) in [first, last): the transpose of
+// gather_columns' matrix, restricted to those columns.
+template <typename T>
+void gather_rows(const Window& w, const T* image, int first, int last, T* rows) {
+  const int width = last - first;
+  for (int c = first; c < last; ++c) {
+    const int l = c / (w.kh * w.kw), i = c / w.kw % w.kh, j = c % w.kw;
+    T* column = rows + (c - first);
+    for (int a = 0; a < w.small_h; ++a) {
+      const int q = a * w.stride - w.pad_top + i;
+      const T* row =
+          inside(q, w.large_h) ? image + (std::size_t(l) * w.large_h + q) * w.large_w : nullptr;
+      for (int b = 0; b < w.small_w; ++b, column += width) {
+        const int r = b * w.stride - w.pad_left + j;
+        *column = row && inside(r, w.large_w) ? row[r] : T(0);
+      }
+    }
+  }
+}
+
+// The large pixels q = first, first + stride, ... < size whose taps are i = phase, phase + stride,
+// ... < kernel: q + pad = i (mod stride), i.e. first = (phase - pad) mod stride.
+struct Phase {
+  int first = 0, pixels = 0, taps = 0;
+  Phase(int phase, int pad, int stride, int size, int kernel) {
+    first = ((phase - pad) % stride + stride) % stride;
+    pixels = first < size ? (size - 1 - first) / stride + 1 : 0;
+    taps = phase < kernel ? (kernel - 1 - phase) / stride + 1 : 0;
+  }
+};
+
+} // namespace
+
+template <typename T>
+void window_reduce(const Window& w, const T* large, const T* weight, const T* start, T* small_out,
+                   const Activation& epilogue) {
+  const int depth = w.large_channels * w.kh * w.kw;
+  const int pixels = w.small_h * w.small_w;
+  parallel_for(w.n, multiply_adds_per_image(w), [&](int first, int last) {
+    std::vector<T> columns(std::size_t(depth) * pixels);
+    for (int n = first; n < last; ++n) {
+      gather_columns(w, large + n * large_image(w), columns.data());
+      T* out = small_out + n * small_image(w);
+      multiply_rows(0, w.small_channels, depth, pixels, Operand<T>{weight, depth},
+                    Operand<T>{columns.data(), pixels}, Start<T>{start, 1, 0},
+                    [&](int s, int p, double sum) {
+                      out[std::size_t(s) * pixels + p] = T(activation_apply(epilogue, sum));
+                    });
+    }
+  });
+}
+
+// For the phase (ph, pw), large pixel (q, r) = (first_h + m stride, first_w + m' stride) takes the
+// taps (i, j) = (ph + t stride, pw + t' stride), each reading small pixel ((q + pad_top - i) /
+// stride, (r + pad_left - j) / stride), an exact division. L is the weight restricted to those
+// taps, [large_channels, small_channels taps_h taps_w]; R the small pixels they read, 0 outside.
+template <typename T>
+void window_spread(const Window& w, const T* small, const T* weight, const T* start, T* large_out,
+                   const Activation& epilogue) {
+  struct PhaseProduct {
+    Phase rows, cols;
+    int ph, pw, depth;
+    std::vector<T> left;
+  };
+  std::vector<PhaseProduct> phases;
+  for (int ph = 0; ph < w.stride; ++ph)
+    for (int pw = 0; pw < w.stride; ++pw) {
+      PhaseProduct p{Phase(ph, w.pad_top, w.stride, w.large_h, w.kh),
+                     Phase(pw, w.pad_left, w.stride, w.large_w, w.kw),
+                     ph,
+                     pw,
+                     0,
+                     {}};
+      if (p.rows.pixels == 0 || p.cols.pixels == 0) continue;
+      p.depth = w.small_channels * p.rows.taps * p.cols.taps;
+      p.left.reserve(std::size_t(w.large_channels) * p.depth);
+      for (int l = 0; l < w.large_channels; ++l)
+        for (int s = 0; s < w.small_channels; ++s)
+          for (int ti = 0; ti < p.rows.taps; ++ti)
+            for (int tj = 0; tj < p.cols.taps; ++tj) {
+              const int i = ph + ti * w.stride, j = pw + tj * w.stride;
+              p.left.push_back(
+                  weight[((std::size_t(s) * w.large_channels + l) * w.kh + i) * w.kw + j]);
+            }
+      phases.push_back(std::move(p));
+    }
+  parallel_for(w.n, multiply_adds_per_image(w), [&](int first, int last) {
+    std::vector<T> right;
+    for (int n = first; n < last; ++n) {
+      const T* image = small + n * small_image(w);
+      T* out = large_out + n * large_image(w);
+      for (const PhaseProduct& p : phases) {
+        const int pixels = p.rows.pixels * p.cols.pixels;
+        right.resize(std::size_t(p.depth) * pixels);
+        T* r_next = right.data();
+        for (int s = 0; s < w.small_channels; ++s)
+          for (int ti = 0; ti < p.rows.taps; ++ti)
+            for (int tj = 0; tj < p.cols.taps; ++tj)
+              for (int mq = 0; mq < p.rows.pixels; ++mq) {
+                const int a = (p.rows.first + mq * w.stride + w.pad_top - p.ph) / w.stride - ti;
+                const T* row = inside(a, w.small_h)
+                                   ? image + (std::size_t(s) * w.small_h + a) * w.small_w
+                                   : nullptr;
+                for (int mr = 0; mr < p.cols.pixels; ++mr) {
+                  const int b = (p.cols.first + mr * w.stride + w.pad_left - p.pw) / w.stride - tj;
+                  *r_next++ = row && inside(b, w.small_w) ? row[b] : T(0);
+                }
+              }
+        multiply_rows(0, w.large_channels, p.depth, pixels, Operand<T>{p.left.data(), p.depth},
+                      Operand<T>{right.data(), pixels}, Start<T>{start, 1, 0},
+                      [&](int l, int m, double sum) {
+                        const int q = p.rows.first + m / p.cols.pixels * w.stride;
+                        const int r = p.cols.first + m % p.cols.pixels * w.stride;
+                        out[(std::size_t(l) * w.large_h + q) * w.large_w + r] =
+                            T(activation_apply(epilogue, sum));
+                      });
+      }
+    }
+  });
+}
+
+// dW [small_channels, large_channels kh kw] = sum_n small[n] [small_channels, small_h small_w]
+// times gather_rows(large[n]) [small_h small_w, large_channels kh kw]; each thread takes a block
+// of weight columns over all images, carrying its sums from one image to the next in double.
+template <typename T>
+void window_weight_gradient(const Window& w, const T* small, const T* large, T* dw) {
+  const int columns = w.large_channels * w.kh * w.kw;
+  const int pixels = w.small_h * w.small_w;
+  parallel_for(columns, w.n * multiply_adds_per_image(w) / columns, [&](int first, int last) {
+    const int width = last - first;
+    std::vector<T> rows(std::size_t(pixels) * width);
+    std::vector<double> sums(std::size_t(w.small_channels) * width, 0.0);
+    for (int n = 0; n < w.n; ++n) {
+      gather_rows(w, large + n * large_image(w), first, last, rows.data());
+      multiply_rows(0, w.small_channels, pixels, width,
+                    Operand<T>{small + n * small_image(w), pixels}, Operand<T>{rows.data(), width},
+                    Start<double>{sums.data(), width, 1},
+                    [&](int s, int c, double sum) { sums[std::size_t(s) * width + c] = sum; });
+    }
+    for (int s = 0; s < w.small_channels; ++s)
+      for (int c = 0; c < width; ++c) {
+        T& g = dw[std::size_t(s) * columns + first + c];
+        g = T(double(g) + sums[std::size_t(s) * width + c]);
+      }
+  });
+}
+
+template <typename T>
+void add_channel_sums(int n, int channels, std::size_t pixels, const T* dy, T* db) {
+  for (int c = 0; c < channels; ++c) {
+    double sum = 0.0;
+    for (int image = 0; image < n; ++image) {
+      const T* plane = dy + (std::size_t(image) * channels + c) * pixels;
+      for (std::size_t p = 0; p < pixels; ++p) sum += double(plane[p]);
+    }
+    db[c] = T(double(db[c]) + sum);
+  }
+}
+
+#define SGAN_INSTANTIATE_WINDOW(T)                                                                 \
+  template void window_reduce<T>(const Window&, const T*, const T*, const T*, T*,                  \
+                                 const Activation&);                                               \
+  template void window_spread<T>(const Window&, const T*, const T*, const T*, T*,                  \
+                                 const Activation&);                                               \
+  template void window_weight_gradient<T>(const Window&, const T*, const T*, T*);                  \
+  template void add_channel_sums<T>(int, int, std::size_t, const T*, T*);
+SGAN_INSTANTIATE_WINDOW(float)
+SGAN_INSTANTIATE_WINDOW(double)
+#undef SGAN_INSTANTIATE_WINDOW
+
+} // namespace sgan::cpu
