@@ -5,9 +5,10 @@
 // A single running sum is one chain of dependent multiply-adds (latency-bound), and a
 // row-at-a-time loop streams all of R once per row (bandwidth-bound), so the product is computed
 // in tiles of 4 x 8 independent double sums that stay in registers and reuse every load across
-// them. Every element's sum still starts from its start value and runs over k in ascending
-// order, so it equals the plain loop `sum = start; for k: sum += double(L[r, k]) * double(R[k, c])`
-// bitwise, whatever the tiling and the thread count.
+// them, four doubles to a vector where the processor has AVX2. Every element's sum still starts
+// from its start value and runs over k in ascending order, so it equals the plain loop `sum =
+// start; for k: sum += double(L[r, k]) * double(R[k, c])` bitwise, whatever the tiling and the
+// thread count.
 #include "kernels/cpu/parallel.h"
 
 #include <algorithm>
@@ -35,43 +36,90 @@ template <typename S> struct Start {
 namespace matrix_product_detail {
 
 constexpr int tile_rows = 4;
-constexpr int tile_cols = 8; // 4 x 8 double sums: 16 SSE2 registers
+constexpr int tile_cols = 8; // 4 x 8 double sums: 8 AVX registers, 16 SSE2 registers
 
-// Two doubles in one SSE2 (or NEON) register, as GCC's and Clang's vector extension: written out
-// so that a tile's sums stay in registers whatever the auto-vectoriser decides (left to it, the
-// same loops ran at half this speed or less, depending on the code around them).
-using double2 = double __attribute__((vector_size(2 * sizeof(double))));
+// W doubles in one vector register, as GCC's and Clang's vector extension: written out so that a
+// tile's sums stay in registers whatever the auto-vectoriser decides (left to it, the same loops
+// ran at half this speed or less, depending on the code around them). Each target gets the width
+// of its registers: GCC splits a vector wider than the target's through memory, at a quarter of
+// the speed.
+template <int W> struct vector_of;
+template <> struct vector_of<2> {
+  using type = double __attribute__((vector_size(2 * sizeof(double))));
+};
+template <> struct vector_of<4> {
+  using type = double __attribute__((vector_size(4 * sizeof(double))));
+};
+template <int W> using doubles = typename vector_of<W>::type;
 
 // sum[a][c] = start(r0 + a, c0 + c) + sum_{k < depth} L[r0 + a, k] R[k, c0 + c] for a < A, c < C,
-// in double over k ascending. Not inlined into its caller, whose store may call tanh or exp:
-// across such calls GCC keeps the sums in memory.
-template <int A, int C, typename T, typename S>
-[[gnu::noinline]] void tile_sums(Operand<T> left, Operand<T> right, int depth, Start<S> start,
-                                 int r0, int c0, double (&sum)[A][C]) {
-  static_assert(C % 2 == 0);
-  constexpr int pairs = C / 2;
-  auto pair = [](const T* p) { return double2{double(p[0]), double(p[1])}; };
-  double2 acc[A][pairs];
+// in double over k ascending: separate multiplies and adds, one rounding each, on either target
+// (the project builds with no fused multiply-add on the host, or with -ffp-contract=off), so both
+// compute the same bits.
+template <int W, int A, int C, typename T, typename S>
+[[gnu::always_inline]] inline void tile_sums_body(Operand<T> left, Operand<T> right, int depth,
+                                                  Start<S> start, int r0, int c0,
+                                                  double (&sum)[A][C]) {
+  constexpr int width = C % W == 0 ? W : 2;
+  static_assert(C % width == 0);
+  constexpr int groups = C / width;
+  using group = doubles<width>;
+  group acc[A][groups];
   for (int a = 0; a < A; ++a)
-    for (int v = 0; v < pairs; ++v)
-      acc[a][v] = double2{start.at(r0 + a, c0 + 2 * v), start.at(r0 + a, c0 + 2 * v + 1)};
+    for (int v = 0; v < groups; ++v)
+      for (int e = 0; e < width; ++e) acc[a][v][e] = start.at(r0 + a, c0 + width * v + e);
   const T* left_rows[A];
   for (int a = 0; a < A; ++a) left_rows[a] = left.row(r0 + a);
   for (int k = 0; k < depth; ++k) {
     const T* right_step = right.row(k) + c0;
-    double2 rv[pairs];
-    for (int v = 0; v < pairs; ++v) rv[v] = pair(right_step + 2 * v);
+    group rv[groups];
+    for (int v = 0; v < groups; ++v)
+      for (int e = 0; e < width; ++e) rv[v][e] = double(right_step[width * v + e]);
     for (int a = 0; a < A; ++a) {
-      const double l = double(left_rows[a][k]);
-      const double2 lv = {l, l};
-      for (int v = 0; v < pairs; ++v) acc[a][v] += lv * rv[v];
+      group lv; // L[r0 + a, k] in every lane (not 0 + L: that would turn -0 into +0)
+      for (int e = 0; e < width; ++e) lv[e] = double(left_rows[a][k]);
+      for (int v = 0; v < groups; ++v) acc[a][v] += lv * rv[v];
     }
   }
   for (int a = 0; a < A; ++a)
-    for (int v = 0; v < pairs; ++v) {
-      sum[a][2 * v] = acc[a][v][0];
-      sum[a][2 * v + 1] = acc[a][v][1];
-    }
+    for (int v = 0; v < groups; ++v)
+      for (int e = 0; e < width; ++e) sum[a][width * v + e] = acc[a][v][e];
+}
+
+// The tile for the compilation's own target, and for AVX2 where the processor has it (x86-64
+// builds are for SSE2, whose registers hold two doubles; AVX2's hold four). Not inlined into
+// their caller, whose store may call tanh or exp: across such calls GCC keeps the sums in memory.
+#if defined(__AVX__)
+constexpr int baseline_width = 4;
+#else
+constexpr int baseline_width = 2;
+#endif
+template <int A, int C, typename T, typename S>
+[[gnu::noinline]] void tile_sums_baseline(Operand<T> left, Operand<T> right, int depth,
+                                          Start<S> start, int r0, int c0, double (&sum)[A][C]) {
+  tile_sums_body<baseline_width>(left, right, depth, start, r0, c0, sum);
+}
+
+#if defined(__x86_64__) && !defined(__AVX2__)
+template <int A, int C, typename T, typename S>
+[[gnu::noinline, gnu::target("avx2")]] void tile_sums_avx2(Operand<T> left, Operand<T> right,
+                                                           int depth, Start<S> start, int r0,
+                                                           int c0, double (&sum)[A][C]) {
+  tile_sums_body<4>(left, right, depth, start, r0, c0, sum);
+}
+inline const bool has_avx2 = [] {
+  __builtin_cpu_init(); // may run before libgcc's own initialiser
+  return __builtin_cpu_supports("avx2") != 0;
+}();
+#endif
+
+template <int A, int C, typename T, typename S>
+void tile_sums(Operand<T> left, Operand<T> right, int depth, Start<S> start, int r0, int c0,
+               double (&sum)[A][C]) {
+#if defined(__x86_64__) && !defined(__AVX2__)
+  if (has_avx2) return tile_sums_avx2(left, right, depth, start, r0, c0, sum);
+#endif
+  tile_sums_baseline(left, right, depth, start, r0, c0, sum);
 }
 
 template <int A, int C, typename T, typename S, typename Store>

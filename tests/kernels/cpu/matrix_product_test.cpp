@@ -1,0 +1,118 @@
+// The CPU backend's tiled product (kernels/cpu/matrix_product.h) against the plain loop
+// `sum = start; for k: sum += L[r, k] R[k, c]`, bitwise: each tile variant (the build's own
+// target, and AVX2's four-double registers where this processor has them) called directly on
+// every tile shape the product uses, and the whole product with starts per row, per column and
+// from a running double sum. In double, where any change of a sum's order or rounding shows, and
+// in float.
+#include "kernels/cpu/matrix_product.h"
+#include "tests/support/compare.h"
+
+#include <array>
+#include <cstddef>
+#include <gtest/gtest.h>
+#include <vector>
+
+namespace sgan {
+namespace {
+
+using cpu::Operand;
+using cpu::Start;
+
+template <typename T> struct Problem {
+  int rows, depth, cols;
+  std::vector<T> left, right;
+  std::vector<double> start; // [rows, cols]
+  Problem(int r, int d, int c)
+      : rows(r), depth(d), cols(c), left(test::random_uniform<T>(std::size_t(r) * d, 41)),
+        right(test::random_uniform<T>(std::size_t(d) * c, 42)),
+        start(test::random_uniform<double>(std::size_t(r) * c, 43)) {}
+  Operand<T> l() const { return {left.data(), depth}; }
+  Operand<T> r() const { return {right.data(), cols}; }
+  Start<double> s() const { return {start.data(), cols, 1}; }
+  double plain(int row, int col) const {
+    double sum = start[std::size_t(row) * cols + col];
+    for (int k = 0; k < depth; ++k)
+      sum +=
+          double(left[std::size_t(row) * depth + k]) * double(right[std::size_t(k) * cols + col]);
+    return sum;
+  }
+};
+
+// Every tile that fits at (r0, c0) for each of the four tile shapes, from one variant.
+template <int A, int C, typename T, typename Variant>
+void expect_tile_equals_plain_loop(const Problem<T>& p, Variant variant) {
+  for (int r0 = 0; r0 + A <= p.rows; r0 += A)
+    for (int c0 = 0; c0 + C <= p.cols; c0 += C) {
+      double sum[A][C];
+      variant(p.l(), p.r(), p.depth, p.s(), r0, c0, sum);
+      for (int a = 0; a < A; ++a)
+        for (int c = 0; c < C; ++c)
+          ASSERT_EQ(sum[a][c], p.plain(r0 + a, c0 + c))
+              << "tile " << A << "x" << C << " at (" << r0 + a << ", " << c0 + c << ")";
+    }
+}
+
+template <typename T> void check_baseline() {
+  using namespace cpu::matrix_product_detail;
+  const Problem<T> p(9, 77, 17);
+  expect_tile_equals_plain_loop<4, 8>(p, tile_sums_baseline<4, 8, T, double>);
+  expect_tile_equals_plain_loop<1, 8>(p, tile_sums_baseline<1, 8, T, double>);
+  expect_tile_equals_plain_loop<4, 2>(p, tile_sums_baseline<4, 2, T, double>);
+  expect_tile_equals_plain_loop<1, 2>(p, tile_sums_baseline<1, 2, T, double>);
+}
+
+TEST(MatrixProductTest, BaselineTilesEqualThePlainLoopBitwise) {
+  check_baseline<double>();
+  check_baseline<float>();
+}
+
+#if defined(__x86_64__) && !defined(__AVX2__)
+template <typename T> void check_avx2() {
+  using namespace cpu::matrix_product_detail;
+  const Problem<T> p(9, 77, 17);
+  expect_tile_equals_plain_loop<4, 8>(p, tile_sums_avx2<4, 8, T, double>);
+  expect_tile_equals_plain_loop<1, 8>(p, tile_sums_avx2<1, 8, T, double>);
+  expect_tile_equals_plain_loop<4, 2>(p, tile_sums_avx2<4, 2, T, double>);
+  expect_tile_equals_plain_loop<1, 2>(p, tile_sums_avx2<1, 2, T, double>);
+}
+
+TEST(MatrixProductTest, Avx2TilesEqualThePlainLoopBitwise) {
+  if (!cpu::matrix_product_detail::has_avx2) GTEST_SKIP() << "this processor has no AVX2";
+  check_avx2<double>();
+  check_avx2<float>();
+}
+#endif
+
+// The product over shapes with every remainder (rows mod 4, cols mod 8 and mod 2) and a null
+// start, a start per row and a start per column.
+template <typename T> void check_multiply() {
+  for (const auto& [rows, depth, cols] :
+       std::vector<std::array<int, 3>>{{1, 1, 1}, {7, 13, 23}, {8, 0, 16}, {66, 300, 97}}) {
+    SCOPED_TRACE(testing::Message() << rows << "x" << depth << " times " << depth << "x" << cols);
+    const Problem<T> p(rows, depth, cols);
+    const std::vector<T> bias = test::random_uniform<T>(std::size_t(rows) + cols, 44);
+    for (const Start<T> start :
+         {Start<T>{}, Start<T>{bias.data(), 1, 0}, Start<T>{bias.data(), 0, 1}}) {
+      std::vector<double> got(std::size_t(rows) * cols, -1.0), want(got.size());
+      for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < cols; ++c) {
+          double sum = start.at(r, c);
+          for (int k = 0; k < depth; ++k)
+            sum += double(p.left[std::size_t(r) * depth + k]) *
+                   double(p.right[std::size_t(k) * cols + c]);
+          want[std::size_t(r) * cols + c] = sum;
+        }
+      cpu::multiply(rows, depth, cols, p.l(), p.r(), start,
+                    [&](int r, int c, double sum) { got[std::size_t(r) * cols + c] = sum; });
+      EXPECT_EQ(got, want);
+    }
+  }
+}
+
+TEST(MatrixProductTest, ProductEqualsThePlainLoopBitwiseForEveryStart) {
+  check_multiply<double>();
+  check_multiply<float>();
+}
+
+} // namespace
+} // namespace sgan
