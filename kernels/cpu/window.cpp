@@ -67,13 +67,13 @@ void gather_rows(const Window& w, const T* image, int first, int last, T* rows) 
 // The large pixels q = first, first + stride, ... < size whose taps are i = phase, phase + stride,
 // ... < kernel: q + pad = i (mod stride), i.e. first = (phase - pad) mod stride.
 struct Phase {
-  int first = 0, pixels = 0, taps = 0;
-  Phase(int phase, int pad, int stride, int size, int kernel) {
-    first = ((phase - pad) % stride + stride) % stride;
-    pixels = first < size ? (size - 1 - first) / stride + 1 : 0;
-    taps = phase < kernel ? (kernel - 1 - phase) / stride + 1 : 0;
-  }
+  int phase, first, pixels, taps;
 };
+Phase phase_of(int phase, int pad, int stride, int size, int kernel) {
+  const int first = ((phase - pad) % stride + stride) % stride;
+  return {phase, first, first < size ? (size - 1 - first) / stride + 1 : 0,
+          phase < kernel ? (kernel - 1 - phase) / stride + 1 : 0};
+}
 
 } // namespace
 
@@ -105,16 +105,14 @@ void window_spread(const Window& w, const T* small, const T* weight, const T* st
                    const Activation& epilogue) {
   struct PhaseProduct {
     Phase rows, cols;
-    int ph, pw, depth;
+    int depth;
     std::vector<T> left;
   };
   std::vector<PhaseProduct> phases;
   for (int ph = 0; ph < w.stride; ++ph)
     for (int pw = 0; pw < w.stride; ++pw) {
-      PhaseProduct p{Phase(ph, w.pad_top, w.stride, w.large_h, w.kh),
-                     Phase(pw, w.pad_left, w.stride, w.large_w, w.kw),
-                     ph,
-                     pw,
+      PhaseProduct p{phase_of(ph, w.pad_top, w.stride, w.large_h, w.kh),
+                     phase_of(pw, w.pad_left, w.stride, w.large_w, w.kw),
                      0,
                      {}};
       if (p.rows.pixels == 0 || p.cols.pixels == 0) continue;
@@ -143,12 +141,14 @@ void window_spread(const Window& w, const T* small, const T* weight, const T* st
           for (int ti = 0; ti < p.rows.taps; ++ti)
             for (int tj = 0; tj < p.cols.taps; ++tj)
               for (int mq = 0; mq < p.rows.pixels; ++mq) {
-                const int a = (p.rows.first + mq * w.stride + w.pad_top - p.ph) / w.stride - ti;
+                const int a =
+                    (p.rows.first + mq * w.stride + w.pad_top - p.rows.phase) / w.stride - ti;
                 const T* row = inside(a, w.small_h)
                                    ? image + (std::size_t(s) * w.small_h + a) * w.small_w
                                    : nullptr;
                 for (int mr = 0; mr < p.cols.pixels; ++mr) {
-                  const int b = (p.cols.first + mr * w.stride + w.pad_left - p.pw) / w.stride - tj;
+                  const int b =
+                      (p.cols.first + mr * w.stride + w.pad_left - p.cols.phase) / w.stride - tj;
                   *r_next++ = row && inside(b, w.small_w) ? row[b] : T(0);
                 }
               }
