@@ -56,8 +56,8 @@ template <int W> using doubles = typename vector_of<W>::type;
 // in double over k ascending: separate multiplies and adds, one rounding each, on either target
 // (the project builds with no fused multiply-add on the host, or with -ffp-contract=off), so both
 // compute the same bits.
-template <int W, int A, int C, typename T, typename S>
-[[gnu::always_inline]] inline void tile_sums_body(Operand<T> left, Operand<T> right, int depth,
+template <int W, int A, int C, typename TL, typename TR, typename S>
+[[gnu::always_inline]] inline void tile_sums_body(Operand<TL> left, Operand<TR> right, int depth,
                                                   Start<S> start, int r0, int c0,
                                                   double (&sum)[A][C]) {
   constexpr int width = C % W == 0 ? W : 2;
@@ -68,17 +68,18 @@ template <int W, int A, int C, typename T, typename S>
   for (int a = 0; a < A; ++a)
     for (int v = 0; v < groups; ++v)
       for (int e = 0; e < width; ++e) acc[a][v][e] = start.at(r0 + a, c0 + width * v + e);
-  const T* left_rows[A];
+  const TL* left_rows[A];
   for (int a = 0; a < A; ++a) left_rows[a] = left.row(r0 + a);
   for (int k = 0; k < depth; ++k) {
-    const T* right_step = right.row(k) + c0;
+    const TR* right_step = right.row(k) + c0;
     group rv[groups];
     for (int v = 0; v < groups; ++v)
       for (int e = 0; e < width; ++e) rv[v][e] = double(right_step[width * v + e]);
     for (int a = 0; a < A; ++a) {
-      group lv; // L[r0 + a, k] in every lane (not 0 + L: that would turn -0 into +0)
-      for (int e = 0; e < width; ++e) lv[e] = double(left_rows[a][k]);
-      for (int v = 0; v < groups; ++v) acc[a][v] += lv * rv[v];
+      // A scalar times a vector multiplies every lane by it: one broadcast, where filling a
+      // vector lane by lane took five shuffles (and 0 + L would turn -0 into +0).
+      const double l = double(left_rows[a][k]);
+      for (int v = 0; v < groups; ++v) acc[a][v] += l * rv[v];
     }
   }
   for (int a = 0; a < A; ++a)
@@ -94,15 +95,15 @@ constexpr int baseline_width = 4;
 #else
 constexpr int baseline_width = 2;
 #endif
-template <int A, int C, typename T, typename S>
-[[gnu::noinline]] void tile_sums_baseline(Operand<T> left, Operand<T> right, int depth,
+template <int A, int C, typename TL, typename TR, typename S>
+[[gnu::noinline]] void tile_sums_baseline(Operand<TL> left, Operand<TR> right, int depth,
                                           Start<S> start, int r0, int c0, double (&sum)[A][C]) {
   tile_sums_body<baseline_width>(left, right, depth, start, r0, c0, sum);
 }
 
 #if defined(__x86_64__) && !defined(__AVX2__)
-template <int A, int C, typename T, typename S>
-[[gnu::noinline, gnu::target("avx2")]] void tile_sums_avx2(Operand<T> left, Operand<T> right,
+template <int A, int C, typename TL, typename TR, typename S>
+[[gnu::noinline, gnu::target("avx2")]] void tile_sums_avx2(Operand<TL> left, Operand<TR> right,
                                                            int depth, Start<S> start, int r0,
                                                            int c0, double (&sum)[A][C]) {
   tile_sums_body<4>(left, right, depth, start, r0, c0, sum);
@@ -113,8 +114,8 @@ inline const bool has_avx2 = [] {
 }();
 #endif
 
-template <int A, int C, typename T, typename S>
-void tile_sums(Operand<T> left, Operand<T> right, int depth, Start<S> start, int r0, int c0,
+template <int A, int C, typename TL, typename TR, typename S>
+void tile_sums(Operand<TL> left, Operand<TR> right, int depth, Start<S> start, int r0, int c0,
                double (&sum)[A][C]) {
 #if defined(__x86_64__) && !defined(__AVX2__)
   if (has_avx2) return tile_sums_avx2(left, right, depth, start, r0, c0, sum);
@@ -122,8 +123,8 @@ void tile_sums(Operand<T> left, Operand<T> right, int depth, Start<S> start, int
   tile_sums_baseline(left, right, depth, start, r0, c0, sum);
 }
 
-template <int A, int C, typename T, typename S, typename Store>
-void tile(Operand<T> left, Operand<T> right, int depth, Start<S> start, int r0, int c0,
+template <int A, int C, typename TL, typename TR, typename S, typename Store>
+void tile(Operand<TL> left, Operand<TR> right, int depth, Start<S> start, int r0, int c0,
           const Store& store) {
   double sum[A][C];
   tile_sums(left, right, depth, start, r0, c0, sum);
@@ -133,8 +134,8 @@ void tile(Operand<T> left, Operand<T> right, int depth, Start<S> start, int r0, 
 
 // Rows r0 .. r0 + A - 1 of the product: tiles of 8 columns, then of 2, then the last odd column
 // as plain sums.
-template <int A, typename T, typename S, typename Store>
-void tile_row(Operand<T> left, Operand<T> right, int depth, int cols, Start<S> start, int r0,
+template <int A, typename TL, typename TR, typename S, typename Store>
+void tile_row(Operand<TL> left, Operand<TR> right, int depth, int cols, Start<S> start, int r0,
               const Store& store) {
   int c = 0;
   for (; c + tile_cols <= cols; c += tile_cols)
@@ -152,9 +153,9 @@ void tile_row(Operand<T> left, Operand<T> right, int depth, int cols, Start<S> s
 
 // store(r, c, P[r, c]) for rows [row_begin, row_end) of P = start + L R, L [rows, depth],
 // R [depth, cols], each element once, on the calling thread.
-template <typename T, typename S, typename Store>
-void multiply_rows(int row_begin, int row_end, int depth, int cols, Operand<T> left,
-                   Operand<T> right, Start<S> start, const Store& store) {
+template <typename TL, typename TR, typename S, typename Store>
+void multiply_rows(int row_begin, int row_end, int depth, int cols, Operand<TL> left,
+                   Operand<TR> right, Start<S> start, const Store& store) {
   using namespace matrix_product_detail;
   int r = row_begin;
   for (; r + tile_rows <= row_end; r += tile_rows)
@@ -163,8 +164,8 @@ void multiply_rows(int row_begin, int row_end, int depth, int cols, Operand<T> l
 }
 
 // The whole product, blocks of rows on parallel threads (kernels/cpu/parallel.h).
-template <typename T, typename S, typename Store>
-void multiply(int rows, int depth, int cols, Operand<T> left, Operand<T> right, Start<S> start,
+template <typename TL, typename TR, typename S, typename Store>
+void multiply(int rows, int depth, int cols, Operand<TL> left, Operand<TR> right, Start<S> start,
               const Store& store) {
   using matrix_product_detail::tile_rows;
   const int row_tiles = (rows + tile_rows - 1) / tile_rows;

@@ -6,6 +6,7 @@
 
 #include "kernels/cpu/matrix_product.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -28,8 +29,8 @@ double multiply_adds_per_image(const Window& w) {
 
 // columns[(l, i, j), (a, b)] = image[l, a stride - pad_top + i, b stride - pad_left + j], 0
 // outside: the [large_channels kh kw, small_h small_w] matrix that the weight [small_channels,
-// large_channels kh kw] multiplies in window_reduce.
-template <typename T> void gather_columns(const Window& w, const T* image, T* columns) {
+// large_channels kh kw] multiplies in window_reduce, in the copy type U (see copy_type below).
+template <typename T, typename U> void gather_columns(const Window& w, const T* image, U* columns) {
   for (int l = 0; l < w.large_channels; ++l)
     for (int i = 0; i < w.kh; ++i)
       for (int j = 0; j < w.kw; ++j)
@@ -39,30 +40,37 @@ template <typename T> void gather_columns(const Window& w, const T* image, T* co
               inside(q, w.large_h) ? image + (std::size_t(l) * w.large_h + q) * w.large_w : nullptr;
           for (int b = 0; b < w.small_w; ++b) {
             const int r = b * w.stride - w.pad_left + j;
-            *columns++ = row && inside(r, w.large_w) ? row[r] : T(0);
+            *columns++ = row && inside(r, w.large_w) ? U(row[r]) : U(0);
           }
         }
 }
 
 // rows[(a, b), c - first] for the weight columns c = (l, i, j) in [first, last): the transpose of
 // gather_columns' matrix, restricted to those columns.
-template <typename T>
-void gather_rows(const Window& w, const T* image, int first, int last, T* rows) {
+template <typename T, typename U>
+void gather_rows(const Window& w, const T* image, int first, int last, U* rows) {
   const int width = last - first;
   for (int c = first; c < last; ++c) {
     const int l = c / (w.kh * w.kw), i = c / w.kw % w.kh, j = c % w.kw;
-    T* column = rows + (c - first);
+    U* column = rows + (c - first);
     for (int a = 0; a < w.small_h; ++a) {
       const int q = a * w.stride - w.pad_top + i;
       const T* row =
           inside(q, w.large_h) ? image + (std::size_t(l) * w.large_h + q) * w.large_w : nullptr;
       for (int b = 0; b < w.small_w; ++b, column += width) {
         const int r = b * w.stride - w.pad_left + j;
-        *column = row && inside(r, w.large_w) ? row[r] : T(0);
+        *column = row && inside(r, w.large_w) ? U(row[r]) : U(0);
       }
     }
   }
 }
+
+// The type U of the copies a product reads (gathered windows, rearranged weights). In double, each
+// value is converted once, not at each of its uses in the product's inner loop (1.4-1.6x faster on
+// the article's layers); but a product of fewer rows than a tile reads each copied value fewer
+// than tile_rows times, so it is bound by memory and a copy in double, twice the bytes, is slower
+// (2x on the article's 1-channel layer). The sums are in double either way: the same bits.
+bool copies_in_double(int product_rows) { return product_rows >= matrix_product_detail::tile_rows; }
 
 // The large pixels q = first, first + stride, ... < size whose taps are i = phase, phase + stride,
 // ... < kernel: q + pad = i (mod stride), i.e. first = (phase - pad) mod stride.
@@ -75,20 +83,19 @@ Phase phase_of(int phase, int pad, int stride, int size, int kernel) {
           phase < kernel ? (kernel - 1 - phase) / stride + 1 : 0};
 }
 
-} // namespace
-
-template <typename T>
-void window_reduce(const Window& w, const T* large, const T* weight, const T* start, T* small_out,
-                   const Activation& epilogue) {
+template <typename U, typename T>
+void reduce_in(const Window& w, const T* large, const T* weight, const T* start, T* small_out,
+               const Activation& epilogue) {
   const int depth = w.large_channels * w.kh * w.kw;
   const int pixels = w.small_h * w.small_w;
+  const std::vector<U> left(weight, weight + std::size_t(w.small_channels) * depth);
   parallel_for(w.n, multiply_adds_per_image(w), [&](int first, int last) {
-    std::vector<T> columns(std::size_t(depth) * pixels);
+    std::vector<U> columns(std::size_t(depth) * pixels);
     for (int n = first; n < last; ++n) {
       gather_columns(w, large + n * large_image(w), columns.data());
       T* out = small_out + n * small_image(w);
-      multiply_rows(0, w.small_channels, depth, pixels, Operand<T>{weight, depth},
-                    Operand<T>{columns.data(), pixels}, Start<T>{start, 1, 0},
+      multiply_rows(0, w.small_channels, depth, pixels, Operand<U>{left.data(), depth},
+                    Operand<U>{columns.data(), pixels}, Start<T>{start, 1, 0},
                     [&](int s, int p, double sum) {
                       out[std::size_t(s) * pixels + p] = T(activation_apply(epilogue, sum));
                     });
@@ -100,13 +107,13 @@ void window_reduce(const Window& w, const T* large, const T* weight, const T* st
 // taps (i, j) = (ph + t stride, pw + t' stride), each reading small pixel ((q + pad_top - i) /
 // stride, (r + pad_left - j) / stride), an exact division. L is the weight restricted to those
 // taps, [large_channels, small_channels taps_h taps_w]; R the small pixels they read, 0 outside.
-template <typename T>
-void window_spread(const Window& w, const T* small, const T* weight, const T* start, T* large_out,
-                   const Activation& epilogue) {
+template <typename U, typename T>
+void spread_in(const Window& w, const T* small, const T* weight, const T* start, T* large_out,
+               const Activation& epilogue) {
   struct PhaseProduct {
     Phase rows, cols;
     int depth;
-    std::vector<T> left;
+    std::vector<U> left;
   };
   std::vector<PhaseProduct> phases;
   for (int ph = 0; ph < w.stride; ++ph)
@@ -129,14 +136,14 @@ void window_spread(const Window& w, const T* small, const T* weight, const T* st
       phases.push_back(std::move(p));
     }
   parallel_for(w.n, multiply_adds_per_image(w), [&](int first, int last) {
-    std::vector<T> right;
+    std::vector<U> right;
     for (int n = first; n < last; ++n) {
       const T* image = small + n * small_image(w);
       T* out = large_out + n * large_image(w);
       for (const PhaseProduct& p : phases) {
         const int pixels = p.rows.pixels * p.cols.pixels;
         right.resize(std::size_t(p.depth) * pixels);
-        T* r_next = right.data();
+        U* r_next = right.data();
         for (int s = 0; s < w.small_channels; ++s)
           for (int ti = 0; ti < p.rows.taps; ++ti)
             for (int tj = 0; tj < p.cols.taps; ++tj)
@@ -149,11 +156,11 @@ void window_spread(const Window& w, const T* small, const T* weight, const T* st
                 for (int mr = 0; mr < p.cols.pixels; ++mr) {
                   const int b =
                       (p.cols.first + mr * w.stride + w.pad_left - p.cols.phase) / w.stride - tj;
-                  *r_next++ = row && inside(b, w.small_w) ? row[b] : T(0);
+                  *r_next++ = row && inside(b, w.small_w) ? U(row[b]) : U(0);
                 }
               }
-        multiply_rows(0, w.large_channels, p.depth, pixels, Operand<T>{p.left.data(), p.depth},
-                      Operand<T>{right.data(), pixels}, Start<T>{start, 1, 0},
+        multiply_rows(0, w.large_channels, p.depth, pixels, Operand<U>{p.left.data(), p.depth},
+                      Operand<U>{right.data(), pixels}, Start<T>{start, 1, 0},
                       [&](int l, int m, double sum) {
                         const int q = p.rows.first + m / p.cols.pixels * w.stride;
                         const int r = p.cols.first + m % p.cols.pixels * w.stride;
@@ -168,19 +175,20 @@ void window_spread(const Window& w, const T* small, const T* weight, const T* st
 // dW [small_channels, large_channels kh kw] = sum_n small[n] [small_channels, small_h small_w]
 // times gather_rows(large[n]) [small_h small_w, large_channels kh kw]; each thread takes a block
 // of weight columns over all images, carrying its sums from one image to the next in double.
-template <typename T>
-void window_weight_gradient(const Window& w, const T* small, const T* large, T* dw) {
+template <typename U, typename T>
+void weight_gradient_in(const Window& w, const T* small, const T* large, T* dw) {
   const int columns = w.large_channels * w.kh * w.kw;
   const int pixels = w.small_h * w.small_w;
   parallel_for(columns, w.n * multiply_adds_per_image(w) / columns, [&](int first, int last) {
     const int width = last - first;
-    std::vector<T> rows(std::size_t(pixels) * width);
+    std::vector<U> left(small_image(w)), rows(std::size_t(pixels) * width);
     std::vector<double> sums(std::size_t(w.small_channels) * width, 0.0);
     for (int n = 0; n < w.n; ++n) {
+      const T* image = small + n * small_image(w);
+      std::copy(image, image + small_image(w), left.begin());
       gather_rows(w, large + n * large_image(w), first, last, rows.data());
-      multiply_rows(0, w.small_channels, pixels, width,
-                    Operand<T>{small + n * small_image(w), pixels}, Operand<T>{rows.data(), width},
-                    Start<double>{sums.data(), width, 1},
+      multiply_rows(0, w.small_channels, pixels, width, Operand<U>{left.data(), pixels},
+                    Operand<U>{rows.data(), width}, Start<double>{sums.data(), width, 1},
                     [&](int s, int c, double sum) { sums[std::size_t(s) * width + c] = sum; });
     }
     for (int s = 0; s < w.small_channels; ++s)
@@ -189,6 +197,34 @@ void window_weight_gradient(const Window& w, const T* small, const T* large, T* 
         g = T(double(g) + sums[std::size_t(s) * width + c]);
       }
   });
+}
+
+} // namespace
+
+template <typename T>
+void window_reduce(const Window& w, const T* large, const T* weight, const T* start, T* small_out,
+                   const Activation& epilogue) {
+  if (copies_in_double(w.small_channels))
+    reduce_in<double>(w, large, weight, start, small_out, epilogue);
+  else
+    reduce_in<T>(w, large, weight, start, small_out, epilogue);
+}
+
+template <typename T>
+void window_spread(const Window& w, const T* small, const T* weight, const T* start, T* large_out,
+                   const Activation& epilogue) {
+  if (copies_in_double(w.large_channels))
+    spread_in<double>(w, small, weight, start, large_out, epilogue);
+  else
+    spread_in<T>(w, small, weight, start, large_out, epilogue);
+}
+
+template <typename T>
+void window_weight_gradient(const Window& w, const T* small, const T* large, T* dw) {
+  if (copies_in_double(w.small_channels))
+    weight_gradient_in<double>(w, small, large, dw);
+  else
+    weight_gradient_in<T>(w, small, large, dw);
 }
 
 template <typename T>

@@ -55,10 +55,10 @@ void expect_tile_equals_plain_loop(const Problem<T>& p, Variant variant) {
 template <typename T> void check_baseline() {
   using namespace cpu::matrix_product_detail;
   const Problem<T> p(9, 77, 17);
-  expect_tile_equals_plain_loop<4, 8>(p, tile_sums_baseline<4, 8, T, double>);
-  expect_tile_equals_plain_loop<1, 8>(p, tile_sums_baseline<1, 8, T, double>);
-  expect_tile_equals_plain_loop<4, 2>(p, tile_sums_baseline<4, 2, T, double>);
-  expect_tile_equals_plain_loop<1, 2>(p, tile_sums_baseline<1, 2, T, double>);
+  expect_tile_equals_plain_loop<4, 8>(p, tile_sums_baseline<4, 8, T, T, double>);
+  expect_tile_equals_plain_loop<1, 8>(p, tile_sums_baseline<1, 8, T, T, double>);
+  expect_tile_equals_plain_loop<4, 2>(p, tile_sums_baseline<4, 2, T, T, double>);
+  expect_tile_equals_plain_loop<1, 2>(p, tile_sums_baseline<1, 2, T, T, double>);
 }
 
 TEST(MatrixProductTest, BaselineTilesEqualThePlainLoopBitwise) {
@@ -70,10 +70,10 @@ TEST(MatrixProductTest, BaselineTilesEqualThePlainLoopBitwise) {
 template <typename T> void check_avx2() {
   using namespace cpu::matrix_product_detail;
   const Problem<T> p(9, 77, 17);
-  expect_tile_equals_plain_loop<4, 8>(p, tile_sums_avx2<4, 8, T, double>);
-  expect_tile_equals_plain_loop<1, 8>(p, tile_sums_avx2<1, 8, T, double>);
-  expect_tile_equals_plain_loop<4, 2>(p, tile_sums_avx2<4, 2, T, double>);
-  expect_tile_equals_plain_loop<1, 2>(p, tile_sums_avx2<1, 2, T, double>);
+  expect_tile_equals_plain_loop<4, 8>(p, tile_sums_avx2<4, 8, T, T, double>);
+  expect_tile_equals_plain_loop<1, 8>(p, tile_sums_avx2<1, 8, T, T, double>);
+  expect_tile_equals_plain_loop<4, 2>(p, tile_sums_avx2<4, 2, T, T, double>);
+  expect_tile_equals_plain_loop<1, 2>(p, tile_sums_avx2<1, 2, T, T, double>);
 }
 
 TEST(MatrixProductTest, Avx2TilesEqualThePlainLoopBitwise) {
