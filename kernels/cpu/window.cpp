@@ -29,8 +29,8 @@ double multiply_adds_per_image(const Window& w) {
 
 // columns[(l, i, j), (a, b)] = image[l, a stride - pad_top + i, b stride - pad_left + j], 0
 // outside: the [large_channels kh kw, small_h small_w] matrix that the weight [small_channels,
-// large_channels kh kw] multiplies in window_reduce, in the copy type U (see copy_type below).
-template <typename T, typename U> void gather_columns(const Window& w, const T* image, U* columns) {
+// large_channels kh kw] multiplies in window_reduce.
+template <typename T> void gather_columns(const Window& w, const T* image, double* columns) {
   for (int l = 0; l < w.large_channels; ++l)
     for (int i = 0; i < w.kh; ++i)
       for (int j = 0; j < w.kw; ++j)
@@ -40,37 +40,59 @@ template <typename T, typename U> void gather_columns(const Window& w, const T* 
               inside(q, w.large_h) ? image + (std::size_t(l) * w.large_h + q) * w.large_w : nullptr;
           for (int b = 0; b < w.small_w; ++b) {
             const int r = b * w.stride - w.pad_left + j;
-            *columns++ = row && inside(r, w.large_w) ? U(row[r]) : U(0);
+            *columns++ = row && inside(r, w.large_w) ? double(row[r]) : 0.0;
           }
         }
 }
 
 // rows[(a, b), c - first] for the weight columns c = (l, i, j) in [first, last): the transpose of
 // gather_columns' matrix, restricted to those columns.
-template <typename T, typename U>
-void gather_rows(const Window& w, const T* image, int first, int last, U* rows) {
+template <typename T>
+void gather_rows(const Window& w, const T* image, int first, int last, double* rows) {
   const int width = last - first;
   for (int c = first; c < last; ++c) {
     const int l = c / (w.kh * w.kw), i = c / w.kw % w.kh, j = c % w.kw;
-    U* column = rows + (c - first);
+    double* column = rows + (c - first);
     for (int a = 0; a < w.small_h; ++a) {
       const int q = a * w.stride - w.pad_top + i;
       const T* row =
           inside(q, w.large_h) ? image + (std::size_t(l) * w.large_h + q) * w.large_w : nullptr;
       for (int b = 0; b < w.small_w; ++b, column += width) {
         const int r = b * w.stride - w.pad_left + j;
-        *column = row && inside(r, w.large_w) ? U(row[r]) : U(0);
+        *column = row && inside(r, w.large_w) ? double(row[r]) : 0.0;
       }
     }
   }
 }
 
-// The type U of the copies a product reads (gathered windows, rearranged weights). In double, each
-// value is converted once, not at each of its uses in the product's inner loop (1.4-1.6x faster on
-// the article's layers); but a product of fewer rows than a tile reads each copied value fewer
-// than tile_rows times, so it is bound by memory and a copy in double, twice the bytes, is slower
-// (2x on the article's 1-channel layer). The sums are in double either way: the same bits.
-bool copies_in_double(int product_rows) { return product_rows >= matrix_product_detail::tile_rows; }
+// The copies the products read (gathered windows, rearranged weights) are in double: each value
+// is converted once, not at each of its uses in the inner loop (1.4-1.6x faster on the article's
+// layers). But a product of fewer rows than a tile reads each copied value fewer than tile_rows
+// times: bound by memory, where double's twice the bytes made it 2x slower (the article's
+// 1-channel layers). So such a spread copies in T, and such a reduce or weight gradient is not a
+// product of gathered copies at all but a direct sum over zero-padded planes (below).
+bool few_rows(int product_rows) { return product_rows < matrix_product_detail::tile_rows; }
+
+// One channel of a large image with zeros around it: plane[u, v] = channel[u - pad_top, v -
+// pad_left], 0 outside; h x w covers every tap of every small pixel, plus extra_cols columns.
+struct Plane {
+  int h, w;
+  std::size_t size() const { return std::size_t(h) * w; }
+};
+Plane padded_plane(const Window& w, int extra_cols) {
+  return {(w.small_h - 1) * w.stride + w.kh, (w.small_w - 1) * w.stride + w.kw + extra_cols};
+}
+template <typename T> void pad(const Window& w, const T* channel, Plane p, double* plane) {
+  for (int u = 0; u < p.h; ++u) {
+    const int q = u - w.pad_top;
+    for (int v = 0; v < p.w; ++v) {
+      const int r = v - w.pad_left;
+      *plane++ = inside(q, w.large_h) && inside(r, w.large_w)
+                     ? double(channel[std::size_t(q) * w.large_w + r])
+                     : 0.0;
+    }
+  }
+}
 
 // The large pixels q = first, first + stride, ... < size whose taps are i = phase, phase + stride,
 // ... < kernel: q + pad = i (mod stride), i.e. first = (phase - pad) mod stride.
@@ -83,19 +105,19 @@ Phase phase_of(int phase, int pad, int stride, int size, int kernel) {
           phase < kernel ? (kernel - 1 - phase) / stride + 1 : 0};
 }
 
-template <typename U, typename T>
-void reduce_in(const Window& w, const T* large, const T* weight, const T* start, T* small_out,
-               const Activation& epilogue) {
+template <typename T>
+void reduce_by_product(const Window& w, const T* large, const T* weight, const T* start,
+                       T* small_out, const Activation& epilogue) {
   const int depth = w.large_channels * w.kh * w.kw;
   const int pixels = w.small_h * w.small_w;
-  const std::vector<U> left(weight, weight + std::size_t(w.small_channels) * depth);
+  const std::vector<double> left(weight, weight + std::size_t(w.small_channels) * depth);
   parallel_for(w.n, multiply_adds_per_image(w), [&](int first, int last) {
-    std::vector<U> columns(std::size_t(depth) * pixels);
+    std::vector<double> columns(std::size_t(depth) * pixels);
     for (int n = first; n < last; ++n) {
       gather_columns(w, large + n * large_image(w), columns.data());
       T* out = small_out + n * small_image(w);
-      multiply_rows(0, w.small_channels, depth, pixels, Operand<U>{left.data(), depth},
-                    Operand<U>{columns.data(), pixels}, Start<T>{start, 1, 0},
+      multiply_rows(0, w.small_channels, depth, pixels, Operand<double>{left.data(), depth},
+                    Operand<double>{columns.data(), pixels}, Start<T>{start, 1, 0},
                     [&](int s, int p, double sum) {
                       out[std::size_t(s) * pixels + p] = T(activation_apply(epilogue, sum));
                     });
@@ -175,20 +197,20 @@ void spread_in(const Window& w, const T* small, const T* weight, const T* start,
 // dW [small_channels, large_channels kh kw] = sum_n small[n] [small_channels, small_h small_w]
 // times gather_rows(large[n]) [small_h small_w, large_channels kh kw]; each thread takes a block
 // of weight columns over all images, carrying its sums from one image to the next in double.
-template <typename U, typename T>
-void weight_gradient_in(const Window& w, const T* small, const T* large, T* dw) {
+template <typename T>
+void weight_gradient_by_product(const Window& w, const T* small, const T* large, T* dw) {
   const int columns = w.large_channels * w.kh * w.kw;
   const int pixels = w.small_h * w.small_w;
   parallel_for(columns, w.n * multiply_adds_per_image(w) / columns, [&](int first, int last) {
     const int width = last - first;
-    std::vector<U> left(small_image(w)), rows(std::size_t(pixels) * width);
+    std::vector<double> left(small_image(w)), rows(std::size_t(pixels) * width);
     std::vector<double> sums(std::size_t(w.small_channels) * width, 0.0);
     for (int n = 0; n < w.n; ++n) {
       const T* image = small + n * small_image(w);
       std::copy(image, image + small_image(w), left.begin());
       gather_rows(w, large + n * large_image(w), first, last, rows.data());
-      multiply_rows(0, w.small_channels, pixels, width, Operand<U>{left.data(), pixels},
-                    Operand<U>{rows.data(), width}, Start<double>{sums.data(), width, 1},
+      multiply_rows(0, w.small_channels, pixels, width, Operand<double>{left.data(), pixels},
+                    Operand<double>{rows.data(), width}, Start<double>{sums.data(), width, 1},
                     [&](int s, int c, double sum) { sums[std::size_t(s) * width + c] = sum; });
     }
     for (int s = 0; s < w.small_channels; ++s)
@@ -199,32 +221,113 @@ void weight_gradient_in(const Window& w, const T* small, const T* large, T* dw) 
   });
 }
 
+// window_reduce for few small channels: for each, sums[a, b] = start + the terms w[s, l, i, j]
+// plane_l[a stride + i, b stride + j] over (l, i, j) ascending, the product's order and zeros,
+// each term a run over a whole row of small pixels.
+template <typename T>
+void reduce_direct(const Window& w, const T* large, const T* weight, const T* start, T* small_out,
+                   const Activation& epilogue) {
+  const Plane p = padded_plane(w, 0);
+  const int pixels = w.small_h * w.small_w;
+  parallel_for(w.n, multiply_adds_per_image(w), [&](int first, int last) {
+    std::vector<double> plane(p.size()), sums(pixels);
+    for (int n = first; n < last; ++n)
+      for (int s = 0; s < w.small_channels; ++s) {
+        std::fill(sums.begin(), sums.end(), start ? double(start[s]) : 0.0);
+        for (int l = 0; l < w.large_channels; ++l) {
+          pad(w, large + n * large_image(w) + std::size_t(l) * w.large_h * w.large_w, p,
+              plane.data());
+          for (int i = 0; i < w.kh; ++i)
+            for (int j = 0; j < w.kw; ++j) {
+              const double tap =
+                  double(weight[((std::size_t(s) * w.large_channels + l) * w.kh + i) * w.kw + j]);
+              for (int a = 0; a < w.small_h; ++a) {
+                const double* in = plane.data() + std::size_t(a * w.stride + i) * p.w + j;
+                double* row = sums.data() + std::size_t(a) * w.small_w;
+                for (int b = 0; b < w.small_w; ++b) row[b] += tap * in[b * w.stride];
+              }
+            }
+        }
+        T* out = small_out + n * small_image(w) + std::size_t(s) * pixels;
+        for (int q = 0; q < pixels; ++q) out[q] = T(activation_apply(epilogue, sums[q]));
+      }
+  });
+}
+
+// window_weight_gradient for few small channels, each thread a block of large channels: for tap
+// row i and the taps j0 .. j0 + 7, the terms of small row a are a 1 x 8 tile product with L =
+// small[n, s, a, :] and R[b, c] = plane[a stride + i, b stride + j0 + c] (a row every stride
+// values), started from the running sums: the same terms in the same (n, a, b) order as the
+// product of gathered rows, without copying every window.
+template <typename T>
+void weight_gradient_direct(const Window& w, const T* small, const T* large, T* dw) {
+  using matrix_product_detail::tile_cols;
+  const int tap_cols = (w.kw + tile_cols - 1) / tile_cols * tile_cols;
+  const Plane p = padded_plane(w, tap_cols - w.kw);
+  const int pixels = w.small_h * w.small_w;
+  parallel_for(
+      w.large_channels, w.n * multiply_adds_per_image(w) / w.large_channels,
+      [&](int first, int last) {
+        std::vector<double> plane(p.size());
+        std::vector<double> sums(std::size_t(w.small_channels) * w.kh * tap_cols);
+        for (int l = first; l < last; ++l) {
+          std::fill(sums.begin(), sums.end(), 0.0);
+          for (int n = 0; n < w.n; ++n) {
+            pad(w, large + n * large_image(w) + std::size_t(l) * w.large_h * w.large_w, p,
+                plane.data());
+            for (int s = 0; s < w.small_channels; ++s)
+              for (int i = 0; i < w.kh; ++i)
+                for (int j0 = 0; j0 < tap_cols; j0 += tile_cols) {
+                  double* running = sums.data() + (std::size_t(s) * w.kh + i) * tap_cols + j0;
+                  for (int a = 0; a < w.small_h; ++a) {
+                    const T* dy_row = small + n * small_image(w) + std::size_t(s) * pixels +
+                                      std::size_t(a) * w.small_w;
+                    double sum[1][tile_cols];
+                    matrix_product_detail::tile_sums(
+                        Operand<T>{dy_row, 0},
+                        Operand<double>{plane.data() + std::size_t(a * w.stride + i) * p.w + j0,
+                                        w.stride},
+                        w.small_w, Start<double>{running, 0, 1}, 0, 0, sum);
+                    std::copy(sum[0], sum[0] + tile_cols, running);
+                  }
+                }
+          }
+          for (int s = 0; s < w.small_channels; ++s)
+            for (int i = 0; i < w.kh; ++i)
+              for (int j = 0; j < w.kw; ++j) {
+                T& g = dw[((std::size_t(s) * w.large_channels + l) * w.kh + i) * w.kw + j];
+                g = T(double(g) + sums[(std::size_t(s) * w.kh + i) * tap_cols + j]);
+              }
+        }
+      });
+}
+
 } // namespace
 
 template <typename T>
 void window_reduce(const Window& w, const T* large, const T* weight, const T* start, T* small_out,
                    const Activation& epilogue) {
-  if (copies_in_double(w.small_channels))
-    reduce_in<double>(w, large, weight, start, small_out, epilogue);
+  if (few_rows(w.small_channels))
+    reduce_direct(w, large, weight, start, small_out, epilogue);
   else
-    reduce_in<T>(w, large, weight, start, small_out, epilogue);
+    reduce_by_product(w, large, weight, start, small_out, epilogue);
 }
 
 template <typename T>
 void window_spread(const Window& w, const T* small, const T* weight, const T* start, T* large_out,
                    const Activation& epilogue) {
-  if (copies_in_double(w.large_channels))
-    spread_in<double>(w, small, weight, start, large_out, epilogue);
-  else
+  if (few_rows(w.large_channels))
     spread_in<T>(w, small, weight, start, large_out, epilogue);
+  else
+    spread_in<double>(w, small, weight, start, large_out, epilogue);
 }
 
 template <typename T>
 void window_weight_gradient(const Window& w, const T* small, const T* large, T* dw) {
-  if (copies_in_double(w.small_channels))
-    weight_gradient_in<double>(w, small, large, dw);
+  if (few_rows(w.small_channels))
+    weight_gradient_direct(w, small, large, dw);
   else
-    weight_gradient_in<T>(w, small, large, dw);
+    weight_gradient_by_product(w, small, large, dw);
 }
 
 template <typename T>

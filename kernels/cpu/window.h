@@ -9,9 +9,10 @@
 // kw]: conv2d's [c_out, c_in, .], conv_transpose2d's [c_in, c_out, .].
 //
 // Each sum is a matrix product (kernels/cpu/matrix_product.h) over gathered copies of one image,
-// with the terms of every element in the order (channel, i, j), or (image, a, b) for the weight
-// gradient, ascending. The copies hold zeros where the plain loops skip a tap that reads outside
-// the image; adding 0 w instead of skipping it leaves every sum's bits unchanged, except that a
+// or, where there are too few small channels for a product to reuse its copies, a direct sum over
+// zero-padded planes, with the terms of every element in the order (channel, i, j), or (image, a,
+// b) for the weight gradient, ascending. The copies hold zeros where the plain loops skip a tap
+// that reads outside the image; adding 0 w instead of skipping it leaves every sum's bits unchanged, except that a
 // sum standing at exactly -0 (a bias of -0 before any other term) becomes +0, and an infinite
 // weight meeting padding gives NaN.
 #include "kernels/activation.h"

@@ -165,10 +165,16 @@ Results<T> conv_transpose2d_plain_loops(const ConvTranspose2dShape& s, const Ten
   return r;
 }
 
+// Besides the shared cases, shapes with fewer small channels (conv2d's outputs, conv_transpose2d's
+// inputs) than a product tile has rows, which window.cpp sums directly over zero-padded planes:
+// 1 to 3 of them, strides 1 to 3, a kernel wider than a tile's 8 columns.
 template <class Op> std::vector<test::ConvCase<typename Op::Shape>> cases() {
   std::vector<test::ConvCase<typename Op::Shape>> all = test::at_batch(Op::sgan_layers(), 2);
   for (const auto& c : test::at_batch(Op::sgan_layers(), 9)) all.push_back(c);
   for (const auto& c : Op::awkward_shapes()) all.push_back(c);
+  all.push_back(Op::keras(2, 2, 13, 14, 3, 5, 10, 2, Padding::same));
+  all.push_back(Op::keras(3, 3, 12, 11, 1, 9, 3, 3, Padding::valid));
+  all.push_back(Op::keras(1, 1, 6, 7, 2, 3, 3, 1, Padding::same));
   return all;
 }
 
