@@ -5,7 +5,8 @@
 // A single running sum is one chain of dependent multiply-adds (latency-bound), and a
 // row-at-a-time loop streams all of R once per row (bandwidth-bound), so the product is computed
 // in tiles of 4 x 8 independent double sums that stay in registers and reuse every load across
-// them, four doubles to a vector where the processor has AVX2. Every element's sum still starts
+// them, four doubles to a vector where the processor has AVX2, and the row tiles pass over R one
+// cache-sized panel of columns at a time. Every element's sum still starts
 // from its start value and runs over k in ascending order, so it equals the plain loop `sum =
 // start; for k: sum += double(L[r, k]) * double(R[k, c])` bitwise, whatever the tiling and the
 // thread count.
@@ -132,21 +133,31 @@ void tile(Operand<TL> left, Operand<TR> right, int depth, Start<S> start, int r0
     for (int c = 0; c < C; ++c) store(r0 + a, c0 + c, sum[a][c]);
 }
 
-// Rows r0 .. r0 + A - 1 of the product: tiles of 8 columns, then of 2, then the last odd column
-// as plain sums.
+// Columns [c_begin, c_end) of rows r0 .. r0 + A - 1 of the product: tiles of 8 columns, then of
+// 2, then the last odd column as plain sums.
 template <int A, typename TL, typename TR, typename S, typename Store>
-void tile_row(Operand<TL> left, Operand<TR> right, int depth, int cols, Start<S> start, int r0,
-              const Store& store) {
-  int c = 0;
-  for (; c + tile_cols <= cols; c += tile_cols)
+void tile_row(Operand<TL> left, Operand<TR> right, int depth, int c_begin, int c_end,
+              Start<S> start, int r0, const Store& store) {
+  int c = c_begin;
+  for (; c + tile_cols <= c_end; c += tile_cols)
     tile<A, tile_cols>(left, right, depth, start, r0, c, store);
-  for (; c + 2 <= cols; c += 2) tile<A, 2>(left, right, depth, start, r0, c, store);
-  if (c < cols)
+  for (; c + 2 <= c_end; c += 2) tile<A, 2>(left, right, depth, start, r0, c, store);
+  if (c < c_end)
     for (int a = 0; a < A; ++a) {
       double sum = start.at(r0 + a, c);
       for (int k = 0; k < depth; ++k) sum += double(left.row(r0 + a)[k]) * double(right.row(k)[c]);
       store(r0 + a, c, sum);
     }
+}
+
+// The columns of R that every row tile passes over in turn: a multiple of the tile's width whose
+// share of R (depth x panel) fits in 256 KiB, so that it stays in a core's cache from one row tile
+// to the next instead of streaming all of R from memory for each (2x faster on the improved
+// recipe's 784 x 1000 layer).
+template <typename TR> int panel_cols(int depth) {
+  constexpr std::size_t panel_bytes = 256 * 1024;
+  const std::size_t fitting = panel_bytes / (std::max(depth, 1) * sizeof(TR));
+  return std::max(tile_cols, int(std::min<std::size_t>(fitting, 1 << 20)) / tile_cols * tile_cols);
 }
 
 } // namespace matrix_product_detail
@@ -157,10 +168,14 @@ template <typename TL, typename TR, typename S, typename Store>
 void multiply_rows(int row_begin, int row_end, int depth, int cols, Operand<TL> left,
                    Operand<TR> right, Start<S> start, const Store& store) {
   using namespace matrix_product_detail;
-  int r = row_begin;
-  for (; r + tile_rows <= row_end; r += tile_rows)
-    tile_row<tile_rows>(left, right, depth, cols, start, r, store);
-  for (; r < row_end; ++r) tile_row<1>(left, right, depth, cols, start, r, store);
+  const int panel = panel_cols<TR>(depth);
+  for (int c0 = 0; c0 < cols; c0 += panel) {
+    const int c1 = std::min(cols, c0 + panel);
+    int r = row_begin;
+    for (; r + tile_rows <= row_end; r += tile_rows)
+      tile_row<tile_rows>(left, right, depth, c0, c1, start, r, store);
+    for (; r < row_end; ++r) tile_row<1>(left, right, depth, c0, c1, start, r, store);
+  }
 }
 
 // The whole product, blocks of rows on parallel threads (kernels/cpu/parallel.h).

@@ -83,11 +83,12 @@ TEST(MatrixProductTest, Avx2TilesEqualThePlainLoopBitwise) {
 }
 #endif
 
-// The product over shapes with every remainder (rows mod 4, cols mod 8 and mod 2) and a null
-// start, a start per row and a start per column.
+// The product over shapes with every remainder (rows mod 4, cols mod 8 and mod 2), one deep enough
+// for several column panels (2000 x 53: panels of 16 double or 32 float columns, the last one
+// partial), and a null start, a start per row and a start per column.
 template <typename T> void check_multiply() {
-  for (const auto& [rows, depth, cols] :
-       std::vector<std::array<int, 3>>{{1, 1, 1}, {7, 13, 23}, {8, 0, 16}, {66, 300, 97}}) {
+  for (const auto& [rows, depth, cols] : std::vector<std::array<int, 3>>{
+           {1, 1, 1}, {7, 13, 23}, {8, 0, 16}, {66, 300, 97}, {9, 2000, 53}}) {
     SCOPED_TRACE(testing::Message() << rows << "x" << depth << " times " << depth << "x" << cols);
     const Problem<T> p(rows, depth, cols);
     const std::vector<T> bias = test::random_uniform<T>(std::size_t(rows) + cols, 44);
