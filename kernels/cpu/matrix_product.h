@@ -5,11 +5,11 @@
 // A single running sum is one chain of dependent multiply-adds (latency-bound), and a
 // row-at-a-time loop streams all of R once per row (bandwidth-bound), so the product is computed
 // in tiles of 4 x 8 independent double sums that stay in registers and reuse every load across
-// them, four doubles to a vector where the processor has AVX2, and the row tiles pass over R one
-// cache-sized panel of columns at a time. Every element's sum still starts
-// from its start value and runs over k in ascending order, so it equals the plain loop `sum =
-// start; for k: sum += double(L[r, k]) * double(R[k, c])` bitwise, whatever the tiling and the
-// thread count.
+// them, four doubles to a vector where the processor has AVX2, eight where it has AVX-512, and the
+// row tiles pass over R one cache-sized panel of columns at a time. Every element's sum still
+// starts from its start value and runs over k in ascending order, so it equals the plain loop
+// `sum = start; for k: sum += double(L[r, k]) * double(R[k, c])` bitwise, whatever the tiling
+// and the thread count.
 #include "kernels/cpu/parallel.h"
 
 #include <algorithm>
@@ -50,6 +50,9 @@ template <> struct vector_of<2> {
 };
 template <> struct vector_of<4> {
   using type = double __attribute__((vector_size(4 * sizeof(double))));
+};
+template <> struct vector_of<8> {
+  using type = double __attribute__((vector_size(8 * sizeof(double))));
 };
 template <int W> using doubles = typename vector_of<W>::type;
 
@@ -109,9 +112,24 @@ template <int A, int C, typename TL, typename TR, typename S>
                                                            int c0, double (&sum)[A][C]) {
   tile_sums_body<4>(left, right, depth, start, r0, c0, sum);
 }
+
+// AVX-512's registers hold eight doubles: a 4 x 8 tile is four of them, as many independent sums
+// as the adder's latency needs to keep two 512-bit pipes busy (1.1-1.2x over AVX2 on the SGAN
+// layers here). That target brings fused multiply-add with it, which GCC would contract the
+// multiply and the add into: fp-contract=off keeps them two roundings, the other variants' bits.
+template <int A, int C, typename TL, typename TR, typename S>
+[[gnu::noinline, gnu::target("avx512f"), gnu::optimize("fp-contract=off")]] void
+tile_sums_avx512(Operand<TL> left, Operand<TR> right, int depth, Start<S> start, int r0, int c0,
+                 double (&sum)[A][C]) {
+  tile_sums_body<8>(left, right, depth, start, r0, c0, sum);
+}
 inline const bool has_avx2 = [] {
   __builtin_cpu_init(); // may run before libgcc's own initialiser
   return __builtin_cpu_supports("avx2") != 0;
+}();
+inline const bool has_avx512 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") != 0;
 }();
 #endif
 
@@ -119,6 +137,7 @@ template <int A, int C, typename TL, typename TR, typename S>
 void tile_sums(Operand<TL> left, Operand<TR> right, int depth, Start<S> start, int r0, int c0,
                double (&sum)[A][C]) {
 #if defined(__x86_64__) && !defined(__AVX2__)
+  if (has_avx512) return tile_sums_avx512(left, right, depth, start, r0, c0, sum);
   if (has_avx2) return tile_sums_avx2(left, right, depth, start, r0, c0, sum);
 #endif
   tile_sums_baseline(left, right, depth, start, r0, c0, sum);

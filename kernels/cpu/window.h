@@ -12,9 +12,9 @@
 // or, where there are too few small channels for a product to reuse its copies, a direct sum over
 // zero-padded planes, with the terms of every element in the order (channel, i, j), or (image, a,
 // b) for the weight gradient, ascending. The copies hold zeros where the plain loops skip a tap
-// that reads outside the image; adding 0 w instead of skipping it leaves every sum's bits unchanged, except that a
-// sum standing at exactly -0 (a bias of -0 before any other term) becomes +0, and an infinite
-// weight meeting padding gives NaN.
+// that reads outside the image; adding 0 w instead of skipping it leaves every sum's bits
+// unchanged, except that a sum standing at exactly -0 (a bias of -0 before any other term) becomes
+// +0, and an infinite weight meeting padding gives NaN.
 #include "kernels/activation.h"
 
 #include <cstddef>

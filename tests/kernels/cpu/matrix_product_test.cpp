@@ -1,6 +1,7 @@
 // The CPU backend's tiled product (kernels/cpu/matrix_product.h) against the plain loop
 // `sum = start; for k: sum += L[r, k] R[k, c]`, bitwise: each tile variant (the build's own
-// target, and AVX2's four-double registers where this processor has them) called directly on
+// target, AVX2's four-double and AVX-512's eight-double registers where this processor has them,
+// the latter two failing if the compiler fuses a multiply and an add) called directly on
 // every tile shape the product uses, and the whole product with starts per row, per column and
 // from a running double sum. In double, where any change of a sum's order or rounding shows, and
 // in float.
@@ -52,36 +53,46 @@ void expect_tile_equals_plain_loop(const Problem<T>& p, Variant variant) {
     }
 }
 
-template <typename T> void check_baseline() {
-  using namespace cpu::matrix_product_detail;
+// Each tile variant's four tile shapes in double and float. A variant is a struct whose
+// sums<A, C, T> is one of matrix_product.h's tile_sums_* functions.
+template <class Variant, typename T> void check_variant_in() {
   const Problem<T> p(9, 77, 17);
-  expect_tile_equals_plain_loop<4, 8>(p, tile_sums_baseline<4, 8, T, T, double>);
-  expect_tile_equals_plain_loop<1, 8>(p, tile_sums_baseline<1, 8, T, T, double>);
-  expect_tile_equals_plain_loop<4, 2>(p, tile_sums_baseline<4, 2, T, T, double>);
-  expect_tile_equals_plain_loop<1, 2>(p, tile_sums_baseline<1, 2, T, T, double>);
+  expect_tile_equals_plain_loop<4, 8>(p, Variant::template sums<4, 8, T>);
+  expect_tile_equals_plain_loop<1, 8>(p, Variant::template sums<1, 8, T>);
+  expect_tile_equals_plain_loop<4, 2>(p, Variant::template sums<4, 2, T>);
+  expect_tile_equals_plain_loop<1, 2>(p, Variant::template sums<1, 2, T>);
+}
+template <class Variant> void check_variant() {
+  check_variant_in<Variant, double>();
+  check_variant_in<Variant, float>();
 }
 
-TEST(MatrixProductTest, BaselineTilesEqualThePlainLoopBitwise) {
-  check_baseline<double>();
-  check_baseline<float>();
-}
+#define SGAN_TILE_VARIANT(Name, function)                                                          \
+  struct Name {                                                                                    \
+    template <int A, int C, typename T>                                                            \
+    static void sums(Operand<T> l, Operand<T> r, int depth, Start<double> s, int r0, int c0,       \
+                     double (&sum)[A][C]) {                                                        \
+      cpu::matrix_product_detail::function<A, C, T, T, double>(l, r, depth, s, r0, c0, sum);       \
+    }                                                                                              \
+  };
+
+SGAN_TILE_VARIANT(Baseline, tile_sums_baseline)
+TEST(MatrixProductTest, BaselineTilesEqualThePlainLoopBitwise) { check_variant<Baseline>(); }
 
 #if defined(__x86_64__) && !defined(__AVX2__)
-template <typename T> void check_avx2() {
-  using namespace cpu::matrix_product_detail;
-  const Problem<T> p(9, 77, 17);
-  expect_tile_equals_plain_loop<4, 8>(p, tile_sums_avx2<4, 8, T, T, double>);
-  expect_tile_equals_plain_loop<1, 8>(p, tile_sums_avx2<1, 8, T, T, double>);
-  expect_tile_equals_plain_loop<4, 2>(p, tile_sums_avx2<4, 2, T, T, double>);
-  expect_tile_equals_plain_loop<1, 2>(p, tile_sums_avx2<1, 2, T, T, double>);
-}
-
+SGAN_TILE_VARIANT(Avx2, tile_sums_avx2)
 TEST(MatrixProductTest, Avx2TilesEqualThePlainLoopBitwise) {
   if (!cpu::matrix_product_detail::has_avx2) GTEST_SKIP() << "this processor has no AVX2";
-  check_avx2<double>();
-  check_avx2<float>();
+  check_variant<Avx2>();
+}
+
+SGAN_TILE_VARIANT(Avx512, tile_sums_avx512)
+TEST(MatrixProductTest, Avx512TilesEqualThePlainLoopBitwise) {
+  if (!cpu::matrix_product_detail::has_avx512) GTEST_SKIP() << "this processor has no AVX-512";
+  check_variant<Avx512>();
 }
 #endif
+#undef SGAN_TILE_VARIANT
 
 // The product over shapes with every remainder (rows mod 4, cols mod 8 and mod 2), one deep enough
 // for several column panels (2000 x 53: panels of 16 double or 32 float columns, the last one
