@@ -27,22 +27,43 @@ double multiply_adds_per_image(const Window& w) {
   return double(w.small_channels) * w.small_h * w.small_w * w.large_channels * w.kh * w.kw;
 }
 
+// The b in [0, count) whose b stride + offset falls in [0, size): [first, last), maybe empty.
+struct Span {
+  int first, last;
+};
+Span span_inside(int offset, int stride, int count, int size) {
+  const int first = std::min(count, offset >= 0 ? 0 : (-offset + stride - 1) / stride);
+  const int last = size - 1 - offset < 0 ? 0 : std::min(count, (size - 1 - offset) / stride + 1);
+  return {first, std::max(first, last)};
+}
+
+// out[b] = in[b stride + offset] for b in span, 0 for the rest of [0, count); returns out + count.
+template <typename T, typename U>
+U* copy_row(const T* in, int offset, int stride, int count, Span span, U* out) {
+  U* const end = out + count;
+  out = std::fill_n(out, span.first, U(0));
+  for (int b = span.first; b < span.last; ++b) *out++ = U(in[b * stride + offset]);
+  std::fill(out, end, U(0));
+  return end;
+}
+
 // columns[(l, i, j), (a, b)] = image[l, a stride - pad_top + i, b stride - pad_left + j], 0
 // outside: the [large_channels kh kw, small_h small_w] matrix that the weight [small_channels,
 // large_channels kh kw] multiplies in window_reduce.
 template <typename T> void gather_columns(const Window& w, const T* image, double* columns) {
   for (int l = 0; l < w.large_channels; ++l)
     for (int i = 0; i < w.kh; ++i)
-      for (int j = 0; j < w.kw; ++j)
+      for (int j = 0; j < w.kw; ++j) {
+        const Span span = span_inside(j - w.pad_left, w.stride, w.small_w, w.large_w);
         for (int a = 0; a < w.small_h; ++a) {
           const int q = a * w.stride - w.pad_top + i;
-          const T* row =
-              inside(q, w.large_h) ? image + (std::size_t(l) * w.large_h + q) * w.large_w : nullptr;
-          for (int b = 0; b < w.small_w; ++b) {
-            const int r = b * w.stride - w.pad_left + j;
-            *columns++ = row && inside(r, w.large_w) ? double(row[r]) : 0.0;
-          }
+          if (inside(q, w.large_h))
+            columns = copy_row(image + (std::size_t(l) * w.large_h + q) * w.large_w, j - w.pad_left,
+                               w.stride, w.small_w, span, columns);
+          else
+            columns = std::fill_n(columns, w.small_w, 0.0);
         }
+      }
 }
 
 // rows[(a, b), c - first] for the weight columns c = (l, i, j) in [first, last): the transpose of
@@ -53,14 +74,15 @@ void gather_rows(const Window& w, const T* image, int first, int last, double* r
   for (int c = first; c < last; ++c) {
     const int l = c / (w.kh * w.kw), i = c / w.kw % w.kh, j = c % w.kw;
     double* column = rows + (c - first);
+    const Span span = span_inside(j - w.pad_left, w.stride, w.small_w, w.large_w);
     for (int a = 0; a < w.small_h; ++a) {
       const int q = a * w.stride - w.pad_top + i;
-      const T* row =
-          inside(q, w.large_h) ? image + (std::size_t(l) * w.large_h + q) * w.large_w : nullptr;
-      for (int b = 0; b < w.small_w; ++b, column += width) {
-        const int r = b * w.stride - w.pad_left + j;
-        *column = row && inside(r, w.large_w) ? double(row[r]) : 0.0;
-      }
+      const bool row_inside = inside(q, w.large_h);
+      const T* row = row_inside ? image + (std::size_t(l) * w.large_h + q) * w.large_w : nullptr;
+      for (int b = 0; b < w.small_w; ++b, column += width)
+        *column = row_inside && b >= span.first && b < span.last
+                      ? double(row[b * w.stride + j - w.pad_left])
+                      : 0.0;
     }
   }
 }
@@ -96,13 +118,14 @@ template <typename T> void pad(const Window& w, const T* channel, Plane p, doubl
 
 // The large pixels q = first, first + stride, ... < size whose taps are i = phase, phase + stride,
 // ... < kernel: q + pad = i (mod stride), i.e. first = (phase - pad) mod stride.
+// Tap phase + t stride of large pixel first + m stride reads small pixel small_first + m - t.
 struct Phase {
-  int phase, first, pixels, taps;
+  int phase, first, pixels, taps, small_first;
 };
 Phase phase_of(int phase, int pad, int stride, int size, int kernel) {
   const int first = ((phase - pad) % stride + stride) % stride;
   return {phase, first, first < size ? (size - 1 - first) / stride + 1 : 0,
-          phase < kernel ? (kernel - 1 - phase) / stride + 1 : 0};
+          phase < kernel ? (kernel - 1 - phase) / stride + 1 : 0, (first + pad - phase) / stride};
 }
 
 template <typename T>
@@ -134,6 +157,7 @@ void spread_in(const Window& w, const T* small, const T* weight, const T* start,
                const Activation& epilogue) {
   struct PhaseProduct {
     Phase rows, cols;
+    std::vector<std::size_t> targets; // of the product's columns: q large_w + r
     int depth;
     std::vector<U> left;
   };
@@ -142,9 +166,14 @@ void spread_in(const Window& w, const T* small, const T* weight, const T* start,
     for (int pw = 0; pw < w.stride; ++pw) {
       PhaseProduct p{phase_of(ph, w.pad_top, w.stride, w.large_h, w.kh),
                      phase_of(pw, w.pad_left, w.stride, w.large_w, w.kw),
+                     {},
                      0,
                      {}};
       if (p.rows.pixels == 0 || p.cols.pixels == 0) continue;
+      for (int mq = 0; mq < p.rows.pixels; ++mq)
+        for (int mr = 0; mr < p.cols.pixels; ++mr)
+          p.targets.push_back(std::size_t(p.rows.first + mq * w.stride) * w.large_w + p.cols.first +
+                              mr * w.stride);
       p.depth = w.small_channels * p.rows.taps * p.cols.taps;
       p.left.reserve(std::size_t(w.large_channels) * p.depth);
       for (int l = 0; l < w.large_channels; ++l)
@@ -168,25 +197,22 @@ void spread_in(const Window& w, const T* small, const T* weight, const T* start,
         U* r_next = right.data();
         for (int s = 0; s < w.small_channels; ++s)
           for (int ti = 0; ti < p.rows.taps; ++ti)
-            for (int tj = 0; tj < p.cols.taps; ++tj)
+            for (int tj = 0; tj < p.cols.taps; ++tj) {
+              const int b0 = p.cols.small_first - tj;
+              const Span span = span_inside(b0, 1, p.cols.pixels, w.small_w);
               for (int mq = 0; mq < p.rows.pixels; ++mq) {
-                const int a =
-                    (p.rows.first + mq * w.stride + w.pad_top - p.rows.phase) / w.stride - ti;
-                const T* row = inside(a, w.small_h)
-                                   ? image + (std::size_t(s) * w.small_h + a) * w.small_w
-                                   : nullptr;
-                for (int mr = 0; mr < p.cols.pixels; ++mr) {
-                  const int b =
-                      (p.cols.first + mr * w.stride + w.pad_left - p.cols.phase) / w.stride - tj;
-                  *r_next++ = row && inside(b, w.small_w) ? U(row[b]) : U(0);
-                }
+                const int a = p.rows.small_first + mq - ti;
+                if (inside(a, w.small_h))
+                  r_next = copy_row(image + (std::size_t(s) * w.small_h + a) * w.small_w, b0, 1,
+                                    p.cols.pixels, span, r_next);
+                else
+                  r_next = std::fill_n(r_next, p.cols.pixels, U(0));
               }
+            }
         multiply_rows(0, w.large_channels, p.depth, pixels, Operand<U>{p.left.data(), p.depth},
                       Operand<U>{right.data(), pixels}, Start<T>{start, 1, 0},
                       [&](int l, int m, double sum) {
-                        const int q = p.rows.first + m / p.cols.pixels * w.stride;
-                        const int r = p.cols.first + m % p.cols.pixels * w.stride;
-                        out[(std::size_t(l) * w.large_h + q) * w.large_w + r] =
+                        out[std::size_t(l) * w.large_h * w.large_w + p.targets[m]] =
                             T(activation_apply(epilogue, sum));
                       });
       }
