@@ -129,15 +129,17 @@ describe_machine() {
 
 stage_build() {
   [ -d .deps/usr ] || { log "no .deps/: run ../shared/device/pack-deps.sh here and carry .deps"; exit 1; }
-  # The emulated tests (our CUDA code on the CPU) are CI's; here the GPU runs the real thing.
+  # The emulated tests (our CUDA code on the CPU) are CI's; here the GPU runs the real thing. The
+  # machine's compiler is not CI's: a warning only it gives is logged (grep the build log), not fatal.
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSGAN_CUDA_ARCHS=90 \
-    -DSGAN_EMULATED_TESTS=OFF \
+    -DSGAN_EMULATED_TESTS=OFF -DSGAN_WARNINGS_AS_ERRORS=OFF \
     -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc ${CUDNN_ROOT:+-DCUDNN_ROOT="$CUDNN_ROOT"} \
     > "$WORK/$STAMP-build.log" 2>&1
   local status=0
   bounded cmake --build "$BUILD_DIR" -j "$(nproc)" >> "$WORK/$STAMP-build.log" 2>&1 || status=$?
   [ $status -eq 0 ] || { tail -n 40 "$WORK/$STAMP-build.log"; return $status; }
-  log "built into $BUILD_DIR"
+  log "built into $BUILD_DIR;" \
+    "$(grep -c "warning:" "$WORK/$STAMP-build.log" || true) compiler warnings in $WORK/$STAMP-build.log"
 }
 
 # The CPU tests run in CI on every submission; device time goes to the ones only a GPU can run
