@@ -292,7 +292,17 @@ protected:
   }
 
   const Shape& shape() const { return this->GetParam().shape; }
-  static double max_abs_tolerance(double terms) { return Subject::tolerance * std::sqrt(terms); }
+  // The subject's relative tolerance for sums of `terms` products: its relative_tolerance(terms)
+  // where it has one (the TF32 tensor cores' accumulation, tests/support/tf32.h), else tolerance.
+  static double relative_tolerance(double terms) {
+    if constexpr (requires { Subject::relative_tolerance(terms); })
+      return Subject::relative_tolerance(terms);
+    else
+      return Subject::tolerance;
+  }
+  static double max_abs_tolerance(double terms) {
+    return relative_tolerance(terms) * std::sqrt(terms);
+  }
   // A product's operand for the reference (see above).
   static std::vector<double> operand(const std::vector<float>& v) {
     std::vector<double> out = convert<double>(v);
@@ -302,7 +312,7 @@ protected:
   }
   ::testing::AssertionResult matches(const std::vector<double>& expected,
                                      const std::vector<float>& result, double terms) const {
-    return close(expected, result, Subject::tolerance, max_abs_tolerance(terms));
+    return close(expected, result, relative_tolerance(terms), max_abs_tolerance(terms));
   }
   // The reference over the checked images only: the same shape with a smaller batch.
   Shape part_of(const std::vector<int>& images) const {

@@ -15,9 +15,12 @@ struct Conv2dCudnn {
   using Buffer = test::DeviceBuffer<float>;
   using Context = cudnn::Handle;
   static constexpr bool needs_gpu = true;
-  // cuDNN may pick FFT or Winograd algorithms, whose float error (~1e-6 to 1e-5 relative) is
-  // larger than a direct sum's; a wrong pad or crop still shows up as an O(1) error.
-  static constexpr double tolerance = 1e-4;
+  // cuDNN may pick FFT or Winograd algorithms, whose float error is larger than a direct sum's,
+  // and cudnnFind* picks by timing, so the algorithm can change from run to run: on an H200 with
+  // cuDNN 9.14 one run's forward of 3x2x9x11 -> 17x5x7 (5x5) was 1.6e-4 to 2.5e-4 relative from
+  // the reference and another's passed 1e-4 (bench/results/2026-12-04-6f1563c-NVIDIA-H200). A
+  // wrong pad or crop still shows up as an O(1) error.
+  static constexpr double tolerance = 1e-3;
 
   static void forward(Context& handle, const Conv2dShape& s, const float* x, const float* w,
                       const float* b, float* y, const Activation& a) {
