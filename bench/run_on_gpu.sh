@@ -121,7 +121,7 @@ describe_machine() {
     nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader \
       2>/dev/null | sed 's/^/gpu: /' || echo "gpu: none (nvidia-smi failed)"
     echo "cuda: $(nvcc --version 2>/dev/null | sed -n 's/.*release \([0-9.]*\).*/\1/p')"
-    echo "cudnn: ${CUDNN_ROOT:-none}"
+    echo "cudnn root: ${CUDNN_ROOT:-none given (the build looks in the CUDA toolkit and the system)}"
     python3 -c 'import torch; print("torch:", torch.__version__, "cudnn", torch.backends.cudnn.version())' 2>/dev/null || true
   } > "$WORK/$STAMP-machine.txt"
   cat "$WORK/$STAMP-machine.txt" >&2
@@ -138,6 +138,9 @@ stage_build() {
   local status=0
   bounded cmake --build "$BUILD_DIR" -j "$(nproc)" >> "$WORK/$STAMP-build.log" 2>&1 || status=$?
   [ $status -eq 0 ] || { tail -n 40 "$WORK/$STAMP-build.log"; return $status; }
+  # Which cuDNN the twins link: the build's own line (CUDNN_ROOT, else the system's).
+  grep -h 'sgan: cuDNN' "$WORK/$STAMP-build.log" | sed 's/^-- sgan: /build: /' \
+    >> "$WORK/$STAMP-machine.txt" || true
   log "built into $BUILD_DIR;" \
     "$(grep -c "warning:" "$WORK/$STAMP-build.log" || true) compiler warnings in $WORK/$STAMP-build.log"
 }
@@ -280,12 +283,15 @@ stage_profile() {
 stage_train() {
   local recipe=$1 labels=$2 seed=$3
   shift 3
-  local run="runs/$recipe-$labels-s$seed" dest="$WORK/$STAMP-train-$recipe-$labels-s$seed"
+  # A warm machine keeps runs/ from an earlier call, where sgan_train would refuse the directory:
+  # each call's run gets its own.
+  local run dest="$WORK/$STAMP-train-$recipe-$labels-s$seed"
+  run="runs/$recipe-$labels-s$seed-$(date -u +%H%M%S)"
   local status=0
   mkdir -p runs
   bounded "$BUILD_DIR/bin/sgan_train" --recipe "$recipe" --labels "$labels" --seed "$seed" \
     --data "${SGAN_DATA:-data/mnist-gz}" --out "$run" "$@" > "$run.log" 2>&1 || status=$?
-  mkdir -p "$dest"
+  rm -rf "$dest" && mkdir -p "$dest"
   cp "$run.log" "$dest/train.log"
   for f in config.json labeled_indices.json metrics.jsonl summary.json; do
     [ -f "$run/$f" ] && cp "$run/$f" "$dest/"
