@@ -43,6 +43,8 @@ inline std::string conv_variant_case_name(cuda::ConvVariant variant, const std::
 inline std::vector<cuda::ConvVariant> timed_conv_variants(const Gpu& gpu) {
   std::vector<cuda::ConvVariant> variants(std::begin(cuda::conv_variants),
                                           std::end(cuda::conv_variants));
+  variants.insert(variants.end(), std::begin(cuda::reordered_conv_variants),
+                  std::end(cuda::reordered_conv_variants));
   if (gpu.roofline().compute_major >= 8) variants.push_back(cuda::ConvVariant::tf32_tensor_cores);
   return variants;
 }

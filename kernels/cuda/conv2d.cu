@@ -105,7 +105,68 @@ void launch_conv_gemm(const Problem& problem, std::int64_t max_rows, int channel
   const dim3 grid(static_cast<unsigned int>(row_blocks), static_cast<unsigned int>(channel_blocks),
                   static_cast<unsigned int>(phases));
   launch({grid, GemmTile::threads, stream}, conv::conv_gemm_kernel<GemmTile, Problem>, problem,
-         bias, epilogue, out);
+         bias, epilogue, out, conv::KSplit{});
+}
+
+// The split_k_few_channels variant's forward and backward_data for few channels (N <= 4, e.g.
+// G.to_image's 64 -> 1 forward: 50,176 rows of K = 3,136 at batch 64). The unsplit tile there
+// fills 196 blocks, under two a multiprocessor, and each thread walks all of K alone: on an H200
+// 18.8% occupancy and 608 us against cuDNN's 83 (bench/results/2026-12-04-6f1563c-NVIDIA-H200,
+// ncu). Splitting K until there are about split_target_blocks blocks gives each SM ~8 blocks to
+// switch between while gathers are in flight, each summing at least split_min_slices slices
+// (bench/TUNING.md, prediction 11); the parts are added in a fixed order by a second pass, which
+// applies the bias and activation. The split depends on the shape only.
+constexpr std::int64_t split_target_blocks = 1056;
+constexpr int split_min_slices = 8;
+
+// Where a product's outputs lie: `size` floats, NCHW with `pixels` floats a channel plane, so the
+// finishing pass can find each output's bias.
+struct OutputLayout {
+  std::int64_t size = 0;
+  std::int64_t pixels = 0;
+};
+
+// out[e] = act(bias[c] + sum_z partials[z][e]) with z in increasing order and c = (e / pixels)
+// mod channels, e's channel in NCHW: the second pass of a split forward or backward_data product.
+__global__ void finish_split_kernel(std::int64_t size, int splits,
+                                    const float* __restrict__ partials, std::int64_t pixels,
+                                    int channels, const float* __restrict__ bias,
+                                    const Activation epilogue, float* __restrict__ out) {
+  for (std::int64_t e = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; e < size;
+       e += std::int64_t(gridDim.x) * blockDim.x) {
+    float sum = 0.0f;
+    for (int z = 0; z < splits; ++z) sum += partials[z * size + e];
+    if (bias) sum += __ldg(bias + (e / pixels) % channels);
+    out[e] = activation_apply(epilogue, sum);
+  }
+}
+
+template <class GemmTile, class Problem>
+void launch_split_conv_gemm(const Problem& problem, std::int64_t max_rows, std::int64_t max_k,
+                            int channels, int phases, const OutputLayout& layout, const float* bias,
+                            const Activation& epilogue, float* out, cudaStream_t stream) {
+  const std::int64_t row_blocks = ceil_div64(max_rows, GemmTile::bm);
+  const std::int64_t channel_blocks = ceil_div64(channels, GemmTile::bn);
+  const std::int64_t slices = ceil_div64(max_k, GemmTile::bk);
+  const std::int64_t wanted =
+      std::clamp<std::int64_t>(split_target_blocks / (row_blocks * channel_blocks * phases), 1,
+                               std::max<std::int64_t>(slices / split_min_slices, 1));
+  if (wanted == 1) // enough blocks already, or too short a K to split
+    return launch_conv_gemm<GemmTile>(problem, max_rows, channels, phases, bias, epilogue, out,
+                                      stream);
+  const std::int64_t k_per_split = ceil_div64(slices, wanted) * GemmTile::bk;
+  const int splits = static_cast<int>(ceil_div64(max_k, k_per_split)); // none of them empty
+  require(row_blocks <= max_grid_x, "too many output pixels for one launch");
+  require(std::int64_t(phases) * splits <= max_grid_yz, "too many phases for one launch");
+  const StreamScratch<float> partials(static_cast<std::size_t>(splits * layout.size), stream);
+  const conv::KSplit split{splits, static_cast<int>(k_per_split), partials.get(), layout.size};
+  const dim3 grid(static_cast<unsigned int>(row_blocks), static_cast<unsigned int>(channel_blocks),
+                  static_cast<unsigned int>(phases * splits));
+  launch({grid, GemmTile::threads, stream}, conv::conv_gemm_kernel<GemmTile, Problem>, problem,
+         bias, epilogue, out, split);
+  launch({elementwise_blocks(layout.size, reduction_threads), reduction_threads, stream},
+         finish_split_kernel, layout.size, splits, partials.get(), layout.pixels, channels, bias,
+         epilogue, out);
 }
 
 template <Fragments F, class Problem>
@@ -122,10 +183,11 @@ void run_conv_gemm(const Problem& problem, std::int64_t max_rows, int channels, 
                                              out, stream);
 }
 
+// max_k: the longest K of the phases; layout: where the outputs lie (for the split variant).
 template <class Problem>
-void run_conv_gemm(ConvVariant variant, const Problem& problem, std::int64_t max_rows, int channels,
-                   int phases, const float* bias, const Activation& epilogue, float* out,
-                   cudaStream_t stream) {
+void run_conv_gemm(ConvVariant variant, const Problem& problem, std::int64_t max_rows,
+                   std::int64_t max_k, int channels, int phases, const OutputLayout& layout,
+                   const float* bias, const Activation& epilogue, float* out, cudaStream_t stream) {
   if (max_rows == 0 || channels == 0) return; // an empty batch: nothing to write
   switch (variant) {
   case ConvVariant::strided_fragments:
@@ -143,6 +205,15 @@ void run_conv_gemm(ConvVariant variant, const Problem& problem, std::int64_t max
                                              out, stream);
     return run_conv_gemm<Fragments::strided>(problem, max_rows, channels, phases, bias, epilogue,
                                              out, stream);
+  case ConvVariant::split_k_few_channels:
+    if (channels == 1)
+      return launch_split_conv_gemm<OneColumnTile>(problem, max_rows, max_k, channels, phases,
+                                                   layout, bias, epilogue, out, stream);
+    if (channels <= 4)
+      return launch_split_conv_gemm<Tiles<Fragments::strided>::few>(
+          problem, max_rows, max_k, channels, phases, layout, bias, epilogue, out, stream);
+    return run_conv_gemm<Fragments::strided>(problem, max_rows, channels, phases, bias, epilogue,
+                                             out, stream);
   case ConvVariant::tf32_tensor_cores:
     return run_conv_gemm<Fragments::tf32_tensor_cores>(problem, max_rows, channels, phases, bias,
                                                        epilogue, out, stream);
@@ -150,16 +221,19 @@ void run_conv_gemm(ConvVariant variant, const Problem& problem, std::int64_t max
   require(false, "unknown kernel variant");
 }
 
+// target_blocks: how many blocks the split of K aims at (weight_grad_target_blocks, or the
+// split_k_few_channels variant's split_target_blocks for one-row products).
 template <class GemmTile>
-void launch_weight_grad(const conv::WeightGradProblem& p, float* dw, cudaStream_t stream) {
+void launch_weight_grad(const conv::WeightGradProblem& p, float* dw, cudaStream_t stream,
+                        std::int64_t target_blocks = weight_grad_target_blocks) {
   const std::int64_t col_blocks = ceil_div64(p.cols, GemmTile::bn);
   const std::int64_t row_blocks = ceil_div64(p.rows, GemmTile::bm);
   require(col_blocks <= max_grid_x && row_blocks <= max_grid_yz, "weight too large for one launch");
   const std::int64_t slices = ceil_div64(p.k_size, GemmTile::bk);
   const std::int64_t most_splits =
       std::max<std::int64_t>(slices / weight_grad_min_slices_per_split, 1);
-  const std::int64_t wanted = std::clamp<std::int64_t>(
-      weight_grad_target_blocks / (col_blocks * row_blocks), 1, most_splits);
+  const std::int64_t wanted =
+      std::clamp<std::int64_t>(target_blocks / (col_blocks * row_blocks), 1, most_splits);
   const int k_per_split = static_cast<int>(ceil_div64(slices, wanted) * GemmTile::bk);
   const int splits = static_cast<int>(ceil_div64(p.k_size, k_per_split)); // none of them empty
   const dim3 grid(static_cast<unsigned int>(col_blocks), static_cast<unsigned int>(row_blocks),
@@ -258,7 +332,8 @@ conv::WeightGradProblem weight_grad_problem(const Conv2dShape& s, const float* x
 void conv2d_forward(ConvVariant variant, const Conv2dShape& s, const float* x, const float* w,
                     const float* b, float* y, const Activation& epilogue, cudaStream_t stream) {
   const conv::ForwardProblem p = forward_problem(s, x, w);
-  run_conv_gemm(variant, p, p.rows, s.c_out, 1, b, epilogue, y, stream);
+  run_conv_gemm(variant, p, p.rows, p.k_size, s.c_out, 1, {p.rows * s.c_out, p.pixels}, b, epilogue,
+                y, stream);
 }
 
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y,
@@ -273,8 +348,13 @@ void conv2d_backward_data_epilogue(ConvVariant variant, const Conv2dShape& s, co
   const std::int64_t max_rows =
       std::int64_t(s.n) * ceil_div64(s.h_in, s.stride) * ceil_div64(s.w_in, s.stride);
   require(s.stride <= 255, "stride must be at most 255");
-  run_conv_gemm(variant, backward_data_problem(s, dy, w), max_rows, s.c_in, s.stride * s.stride,
-                bias, epilogue, dx, stream);
+  // Phase 0 has the most taps: ceil(kh / s) x ceil(kw / s) of them for each output channel.
+  const std::int64_t max_k =
+      std::int64_t(s.c_out) * ceil_div64(s.kh, s.stride) * ceil_div64(s.kw, s.stride);
+  const std::int64_t pixels = std::int64_t(s.h_in) * s.w_in;
+  run_conv_gemm(variant, backward_data_problem(s, dy, w), max_rows, max_k, s.c_in,
+                s.stride * s.stride, {std::int64_t(s.n) * s.c_in * pixels, pixels}, bias, epilogue,
+                dx, stream);
 }
 
 void conv2d_backward_data(ConvVariant variant, const Conv2dShape& s, const float* dy,
@@ -300,6 +380,10 @@ void conv2d_backward_weight(ConvVariant variant, const Conv2dShape& s, const flo
     return run_weight_grad<Fragments::contiguous_paired_lanes>(p, dw, stream);
   case ConvVariant::one_column_tiles:
     if (p.rows == 1) return launch_weight_grad<OneRowWeightTile>(p, dw, stream);
+    return run_weight_grad<Fragments::strided>(p, dw, stream);
+  case ConvVariant::split_k_few_channels:
+    if (p.rows == 1)
+      return launch_weight_grad<OneRowWeightTile>(p, dw, stream, split_target_blocks);
     return run_weight_grad<Fragments::strided>(p, dw, stream);
   case ConvVariant::tf32_tensor_cores:
     return run_weight_grad<Fragments::tf32_tensor_cores>(p, dw, stream);

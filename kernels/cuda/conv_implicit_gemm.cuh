@@ -433,13 +433,26 @@ struct BackwardDataProblem {
   }
 };
 
-// out[m, n] = act(bias[n] + sum_k A[m, k] B[k, n]) for the phase blockIdx.z of `problem`, whose
-// out[m, n] lives at out[out_offset(m) + n out_channel_stride()]. Grid: x over row tiles of the
-// largest phase, y over column tiles, z over phases. bias may be null.
+// How a forward or backward_data product's K is split between blocks: blockIdx.z is
+// phase * splits + part, and part sums k in [part k_per_split, (part + 1) k_per_split) and writes
+// its raw sums to partials[part size + e], laid out as out (size floats a part), for a second,
+// fixed-order pass that adds the parts with the bias and the activation. With one split (the
+// default) the block sums all of K and applies them itself as the tile is written.
+struct KSplit {
+  int splits = 1;
+  int k_per_split = 0; // a multiple of the tile's bk; unused with one split
+  float* partials = nullptr;
+  std::int64_t size = 0;
+};
+
+// out[m, n] = act(bias[n] + sum_k A[m, k] B[k, n]) for the phase of `problem` that blockIdx.z
+// names (with the part of K, see KSplit), whose out[m, n] lives at
+// out[out_offset(m) + n out_channel_stride()]. Grid: x over row tiles of the largest phase, y over
+// column tiles, z over phases times splits. bias may be null.
 template <class Tile, class Problem>
 __global__ void __launch_bounds__(Tile::threads)
     conv_gemm_kernel(const Problem problem, const float* __restrict__ bias,
-                     const Activation epilogue, float* __restrict__ out) {
+                     const Activation epilogue, float* __restrict__ out, const KSplit split) {
   constexpr int BM = Tile::bm, BN = Tile::bn, BK = Tile::bk, TM = Tile::tm, TN = Tile::tn;
   constexpr int threads = Tile::threads;
   // A is gathered m-fastest (consecutive threads read consecutive output pixels, i.e. neighbouring
@@ -456,7 +469,11 @@ __global__ void __launch_bounds__(Tile::threads)
   __shared__ __align__(16) float a_slice[BK * a_stride];
   __shared__ __align__(16) float b_slice[BK * b_stride];
 
-  const auto g = problem.phase(blockIdx.z);
+  const int part = static_cast<int>(blockIdx.z) % split.splits;
+  const auto g = problem.phase(static_cast<int>(blockIdx.z) / split.splits);
+  // A phase with a shorter K than the split was sized for may leave a part empty: it writes zeros.
+  const int k_begin = split.splits == 1 ? 0 : part * split.k_per_split;
+  const int k_end = split.splits == 1 ? g.k_size : min(g.k_size, k_begin + split.k_per_split);
   const std::int64_t m0 = static_cast<std::int64_t>(blockIdx.x) * BM;
   if (m0 >= g.rows) return; // block-uniform: this phase has fewer rows than the grid covers
   const int n0 = blockIdx.y * BN;
@@ -491,11 +508,11 @@ __global__ void __launch_bounds__(Tile::threads)
   int tm_index, tn_index;
   place_thread<Tile, true>(t, tm_index, tn_index);
   float acc[TM][TN] = {};
-  load(0);
-  for (int k0 = 0; k0 < g.k_size; k0 += BK) {
+  load(k_begin);
+  for (int k0 = k_begin; k0 < k_end; k0 += BK) {
     store();
     __syncthreads();
-    if (k0 + BK < g.k_size) load(k0 + BK);
+    if (k0 + BK < k_end) load(k0 + BK);
     multiply_slice<Tile, a_stride, b_stride>(a_slice, b_slice, tm_index, tn_index, acc);
     __syncthreads();
   }
@@ -510,6 +527,10 @@ __global__ void __launch_bounds__(Tile::threads)
     for (int c = 0; c < TN; ++c) {
       const int n = n0 + tile_col<Tile>(tn_index, c);
       if (n >= g.channels) continue;
+      if (split.partials) {
+        split.partials[part * split.size + offset + n * channel_stride] = acc[r][c];
+        continue;
+      }
       const float value = acc[r][c] + (bias ? __ldg(bias + n) : 0.0f);
       out[offset + n * channel_stride] = activation_apply(epilogue, value);
     }

@@ -2,8 +2,9 @@
 // Variants of the implicit-GEMM convolution kernels (kernels/cuda/conv_implicit_gemm.cuh) that
 // wait for a GPU measurement: sgan_bench_kernels times each one beside the default on every
 // convolution case, in the same run, so a single GPU session can tell which to keep
-// (bench/TUNING.md); the tests hold each one to the CPU reference and to the default, bit for
-// bit. The cuda:: functions of kernels/conv2d.h and kernels/conv_transpose2d.h run the default.
+// (bench/TUNING.md); the tests hold each one to the CPU reference and, where it sums in the
+// default's order (conv_variants[]), to the default bit for bit. The cuda:: functions of
+// kernels/conv2d.h and kernels/conv_transpose2d.h run the default.
 #include "kernels/conv2d.h"
 #include "kernels/conv_transpose2d.h"
 
@@ -24,6 +25,12 @@ enum class ConvVariant {
   // (rows) are zeros: 2/5 of the shared-memory reads per useful FMA (bench/TUNING.md,
   // prediction 2).
   one_column_tiles,
+  // one_column_tiles for products of few columns (N <= 4: forward and backward_data) with K
+  // split between blocks until the grid holds ~8 blocks a multiprocessor, the parts added in a
+  // fixed order by a second pass with the bias and activation; backward_weight of one row split
+  // as finely. Sums in another order than the default, so not bitwise equal to it
+  // (bench/TUNING.md, prediction 11).
+  split_k_few_channels,
   // Not an FP32 candidate but the opt-in TF32 precision (--tf32): operands rounded to TF32 and
   // multiplied on the tensor cores (mma.sync m16n8k8), FP32 sums; about 1e-3 relative error
   // instead of 1e-7 (kernels/cuda/tensor_cores.cuh). Needs compute capability 8.0 or later.
@@ -35,6 +42,8 @@ inline constexpr ConvVariant default_conv_variant = ConvVariant::strided_fragmen
 inline constexpr ConvVariant conv_variants[] = {
     ConvVariant::strided_fragments, ConvVariant::contiguous_fragments,
     ConvVariant::contiguous_fragments_paired_lanes, ConvVariant::one_column_tiles};
+// The FP32 variants that sum in another order: held to the CPU reference only.
+inline constexpr ConvVariant reordered_conv_variants[] = {ConvVariant::split_k_few_channels};
 
 constexpr const char* conv_variant_name(ConvVariant v) {
   switch (v) {
@@ -46,6 +55,8 @@ constexpr const char* conv_variant_name(ConvVariant v) {
     return "contiguous_fragments_paired_lanes";
   case ConvVariant::one_column_tiles:
     return "one_column_tiles";
+  case ConvVariant::split_k_few_channels:
+    return "split_k_few_channels";
   case ConvVariant::tf32_tensor_cores:
     return "tf32_tensor_cores";
   }

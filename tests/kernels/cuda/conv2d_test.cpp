@@ -47,6 +47,9 @@ SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaContiguousFragmentsPairedLanesTest,
                            Conv2dCuda<cuda::ConvVariant::contiguous_fragments_paired_lanes>)
 SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaOneColumnTilesTest,
                            Conv2dCuda<cuda::ConvVariant::one_column_tiles>)
+// Summing in another order (K split between blocks), so held to the CPU reference only.
+SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaSplitKFewChannelsTest,
+                           Conv2dCuda<cuda::ConvVariant::split_k_few_channels>)
 
 // The opt-in TF32 precision, against the reference on TF32-rounded operands and against FP32
 // (tests/support/tf32.h).
