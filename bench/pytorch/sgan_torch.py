@@ -60,6 +60,30 @@ TRAINED_CHANGE_TOLERANCE = 1e-2
 # FLOAT32_FACTOR times PyTorch's own float32 error on it. Our cuda backend (emulated on the CPU,
 # 2026-12-01) was at most 1.5 times PyTorch's float32 error wherever either exceeded 1e-4.
 FLOAT32_FACTOR = 10
+# One float32 replay is one draw of float32's rounding, and can be lucky at a kink. A relu or
+# leaky relu whose input lies within rounding of zero lands on either side in float32, and the
+# side decides its gradient (1 or the other slope): in the article recipe's G step one such
+# element, input 1.0e-7 (D.conv1's leaky relu, at image 24, channel 58, (9, 3)), moves every G
+# moment upstream of it by 6e-4 relative. Debian's PyTorch 1.13 in float32, our cuda backend
+# (emulated and on an H200) and cudnn put it on the wrong side; PyTorch 2.11 on the H200 did not,
+# so its float32 error there was 1e-5 and the check failed our GPU backends (2026-12-04). So the
+# check also replays in float64 with every float32-ambiguous kink flipped (ambiguous_kinks), and
+# the tolerance covers the larger of PyTorch's float32 error and that replay's distance from the
+# float64 one. Both come from the twin alone, not from our recording.
+# A kink is float32-ambiguous where its float64 input lies within KINK_MARGIN times the RMS
+# float32-vs-float64 difference of its layer's inputs (the same margin FLOAT32_FACTOR gives our
+# sums over PyTorch's): 55 of the article iteration's 15.3 million, the two our float32 flips
+# among them. That replay flips every one of them at once, where one float32 implementation
+# flips a few (two, ours); their errors add as nearly orthogonal vectors, so it bounds any
+# subset's, and KINK_FACTOR, not FLOAT32_FACTOR, covers the rest. Measured on the article
+# iteration (emulated cuda, 2026-12-04): G's moments 3e-3 to 7e-3 from the flips (ours 5e-4 to
+# 9e-4 off float64), so their tolerance is 6e-3 to 1.4e-2 where it was 1e-4 to 6e-3 with PyTorch
+# 2.11; D's conv moments 8e-4 to 2e-3 (ours 1e-6). What still fails: an error above ~1.5% in
+# G's moments, ~0.4% in D's conv moments, and the 1e-4 floor everywhere no kink reaches (losses,
+# statistics, dense layers' moments). A 5% error planted in the CUDA batchnorm backward still
+# fails the article replay, 20 of 72 quantities beyond (smallest error 5.0e-2, tolerance 1.4e-2).
+KINK_MARGIN = 10
+KINK_FACTOR = 2
 
 
 def relative_error(ours, theirs):
@@ -215,6 +239,32 @@ def perturbed(tensors, relative):
             if k[:2] in ("D.", "G.") and v.dtype == np.float32 else v for k, v in tensors.items()}
 
 
+def ambiguous_kinks(inputs64, inputs32):
+    """The float32-ambiguous kinks of a replay: for each relu or leaky relu call (in replay
+    order), the elements whose float64 input lies nearer zero than KINK_MARGIN times the RMS
+    difference between the float32 and the float64 replay's inputs in that call. Returns
+    ({call: mask}, how many elements, of how many)."""
+    flips, count, total = {}, 0, 0
+    for call, (x64, x32) in enumerate(zip(inputs64, inputs32)):
+        margin = KINK_MARGIN * (x32.to(x64.dtype) - x64).square().mean().sqrt()
+        mask = x64.abs() < margin
+        total += x64.numel()
+        if mask.any():
+            flips[call] = mask
+            count += int(mask.sum())
+    return flips, count, total
+
+
+def replay_recording_kinks(kinks, *args):
+    """replay(*args) with twin.kinks installed."""
+    twin.kinks = kinks
+    try:
+        torch.manual_seed(0)
+        return replay(*args)
+    finally:
+        twin.kinks = None
+
+
 def check(directory, perturb=0.0, dtype=torch.float64):
     directory = Path(directory)
     for name in ("iteration.json", "before.safetensors", "after.safetensors",
@@ -226,23 +276,32 @@ def check(directory, perturb=0.0, dtype=torch.float64):
     before, _ = safetensors_file.read(directory / "before.safetensors")
     after, _ = safetensors_file.read(directory / "after.safetensors")
     inputs, _ = safetensors_file.read(directory / "inputs.safetensors")
-    torch.manual_seed(0)
     start = perturbed(before, perturb) if perturb else before
-    step, losses, average = replay(info, start, inputs, dtype)
-    rows = comparisons(info, before, after, start, step, losses, average)
     float32_calibrated = info["device"] != "cpu"
+    kinks64 = twin.Kinks() if float32_calibrated else None
+    step, losses, average = replay_recording_kinks(kinks64, info, start, inputs, dtype)
+    rows = comparisons(info, before, after, start, step, losses, average)
     if float32_calibrated:
-        torch.manual_seed(0)
-        step32, losses32, average32 = replay(info, start, inputs, torch.float32)
-        rows32 = comparisons(info, before, after, start, step32, losses32, average32)
-        rows = [(name, a, b, max(tolerance, FLOAT32_FACTOR * relative_error(b32, b)))
-                for (name, a, b, tolerance), (_, _, b32, _) in zip(rows, rows32)]
+        kinks32 = twin.Kinks()
+        rows32 = comparisons(info, before, after, start,
+                             *replay_recording_kinks(kinks32, info, start, inputs, torch.float32))
+        flips, ambiguous, kink_inputs = ambiguous_kinks(kinks64.inputs, kinks32.inputs)
+        rows_flipped = comparisons(info, before, after, start,
+                                   *replay_recording_kinks(twin.Kinks(flips), info, start, inputs,
+                                                           dtype))
+        rows = [(name, a, b, max(tolerance, FLOAT32_FACTOR * relative_error(b32, b),
+                                 KINK_FACTOR * relative_error(b_flipped, b)))
+                for (name, a, b, tolerance), (_, _, b32, _), (_, _, b_flipped, _)
+                in zip(rows, rows32, rows_flipped)]
     low, high, correct = evaluate(info, step, average, inputs, dtype)
 
     print(f"{info['iterations']} {info['config']['recipe']} iteration(s) recorded on "
           f"{info['device']} (batch {info['config']['batch_size']}) against PyTorch "
           f"{torch.__version__} autograd in {str(dtype).replace('torch.', '')} on the CPU"
           + (f", from a start perturbed by {perturb:g} relative" if perturb else ""))
+    if float32_calibrated:
+        print(f"float32 calibration: PyTorch in float32, and float64 with the {ambiguous} "
+              f"float32-ambiguous kinks (of {kink_inputs} relu inputs) flipped")
     print(f"{'quantity (norm)':44} {'ours':>13} {'pytorch':>13} {'rel. error':>10} "
           f"{'tolerance':>10}")
     failed = 0
@@ -262,8 +321,10 @@ def check(directory, perturb=0.0, dtype=torch.float64):
         return 1
     print(f"agree: {len(rows) + 1} quantities (losses, Adam's moments, statistics and the average "
           f"within {TOLERANCE:g}, trained parameters' changes within {TRAINED_CHANGE_TOLERANCE:g} "
-          "relative" + (f", or {FLOAT32_FACTOR:g} times PyTorch's own float32 error where larger"
-                        if float32_calibrated else "") + ", the evaluation's count up to near ties)")
+          "relative" + (f", or {FLOAT32_FACTOR:g} times PyTorch's own float32 error or "
+                        f"{KINK_FACTOR:g} times the flipped kinks' where larger"
+                        if float32_calibrated else "")
+          + ", the evaluation's count up to near ties)")
     return 0
 
 

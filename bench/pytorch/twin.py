@@ -16,10 +16,44 @@ from torch import nn
 import philox
 
 CLASSES = 10
+
+
+class Kinks:
+    """Records the input of every relu and leaky relu while installed as twin.kinks, call after
+    call (the replay's order), and can flip chosen elements' side of the kink: flips maps a
+    call's index to a boolean mask, and the masked elements take the slope of the other side
+    (in value and gradient). The check uses it to find the kinks whose input lies within float32
+    rounding of zero, which a float32 implementation may put on either side (see sgan_torch.py:
+    kink_sensitivity)."""
+
+    def __init__(self, flips=None):
+        self.inputs = []
+        self.flips = flips or {}
+
+    def __call__(self, x, slope):
+        call = len(self.inputs)
+        self.inputs.append(x.detach().clone())
+        positive = x > 0
+        if call in self.flips:
+            positive = positive ^ self.flips[call]
+        return torch.where(positive, x, slope * x)
+
+
+kinks = None  # a Kinks while a check records or flips them; None: PyTorch's own functions
+
+
+def _relu(x):
+    return F.relu(x) if kinks is None else kinks(x, 0.0)
+
+
+def _leaky_relu(x):
+    return F.leaky_relu(x, 0.2) if kinks is None else kinks(x, 0.2)
+
+
 ACTIVATIONS = {
     None: lambda x: x,
-    "relu": F.relu,
-    "leaky_relu": lambda x: F.leaky_relu(x, 0.2),
+    "relu": _relu,
+    "leaky_relu": _leaky_relu,
     "tanh": torch.tanh,
     "sigmoid": torch.sigmoid,
     "softplus": F.softplus,
