@@ -1,5 +1,6 @@
-// Pointwise activations, each variant (kernels/cuda/elementwise_variants.h): ours against cuDNN's
-// where it has the function (relu, tanh, sigmoid).
+// Pointwise activations, in the layout the dispatch picks by size
+// (kernels/cuda/elementwise_variants.h): ours against cuDNN's where it has the function (relu,
+// tanh, sigmoid).
 // Backward is what every layer with a fused activation runs to undo it, on the layer's output.
 #include "bench/kernels/cases.h"
 
@@ -32,32 +33,32 @@ const ActivationCase activation_cases[] = {
     {"improved.G.to_image", 1, 28 * 28, Activation::sigmoid()},
 };
 
-void register_shape(Gpu& gpu, const ActivationCase& c, int rows, cuda::ElementwiseVariant v) {
+void register_shape(Gpu& gpu, const ActivationCase& c, int rows) {
   const Activation a = c.activation;
   const std::size_t n = std::size_t(rows) * std::size_t(c.row_size);
   const bool twin = cudnn::has_activation(a.kind);
   // Reads x, writes y.
   register_case(
-      elementwise_variant_case_name(v, case_name(activation_name(a.kind), "fwd", c.name, rows)),
-      gpu, [a, n, twin, v](benchmark::State& state, Gpu& g) {
+      case_name(activation_name(a.kind), "fwd", c.name, rows), gpu,
+      [a, n, twin](benchmark::State& state, Gpu& g) {
         const auto x = random_array(n, 1);
         const DeviceArray<float> y(n);
         time_case(
             state, g, Work::floats(2.0 * double(n)),
-            [&] { cuda::activation_forward(v, a, n, x.get(), y.get(), g.stream()); },
+            [&] { cuda::activation_forward(a, n, x.get(), y.get(), g.stream()); },
             twin ? Vendor{"cudnn",
                           [&] { cudnn::activation_forward(a, n, x.get(), y.get(), g.vendor()); }}
                  : Vendor{});
       });
   // Reads y and dy, writes dx.
   register_case(
-      elementwise_variant_case_name(v, case_name(activation_name(a.kind), "bwd", c.name, rows)),
-      gpu, [a, n, twin, v](benchmark::State& state, Gpu& g) {
+      case_name(activation_name(a.kind), "bwd", c.name, rows), gpu,
+      [a, n, twin](benchmark::State& state, Gpu& g) {
         const auto y = random_array(n, 2), dy = random_array(n, 3);
         const DeviceArray<float> dx(n);
         time_case(
             state, g, Work::floats(3.0 * double(n)),
-            [&] { cuda::activation_backward(v, a, n, y.get(), dy.get(), dx.get(), g.stream()); },
+            [&] { cuda::activation_backward(a, n, y.get(), dy.get(), dx.get(), g.stream()); },
             twin ? Vendor{"cudnn",
                           [&] {
                             cudnn::activation_backward(a, n, y.get(), dy.get(), dx.get(),
@@ -77,12 +78,10 @@ const ActivationCase large_activation_cases[] = {
 };
 
 void register_activation_cases(Gpu& gpu) {
-  for (const cuda::ElementwiseVariant v : cuda::elementwise_variants) {
-    for (const ActivationCase& c : activation_cases)
-      for (const int batch : recipe_batches) register_shape(gpu, c, c.rows_per_batch * batch, v);
-    for (const ActivationCase& c : large_activation_cases)
-      register_shape(gpu, c, large_elements / c.row_size, v);
-  }
+  for (const ActivationCase& c : activation_cases)
+    for (const int batch : recipe_batches) register_shape(gpu, c, c.rows_per_batch * batch);
+  for (const ActivationCase& c : large_activation_cases)
+    register_shape(gpu, c, large_elements / c.row_size);
 }
 
 } // namespace sgan::bench

@@ -1,7 +1,7 @@
-// Batch normalisation: our kernels, each variant (kernels/cuda/batchnorm_variants.h), against
-// cuDNN's spatial batchnorm, train forward (batch statistics, running-average update), eval
-// forward and backward. Forward includes the layer's activation (cuDNN applies it in a second
-// pass).
+// Batch normalisation: our kernels, in the variant the dispatch picks by the values per channel
+// (kernels/cuda/batchnorm_variants.h), against cuDNN's spatial batchnorm, train forward (batch
+// statistics, running-average update), eval forward and backward. Forward includes the layer's
+// activation (cuDNN applies it in a second pass).
 #include "bench/kernels/cases.h"
 
 #if defined(SGAN_WITH_CUDNN)
@@ -35,8 +35,7 @@ DeviceArray<float> channel_shift(const BatchNormShape& s, std::uint64_t seed) {
   return random_array(std::size_t(s.c), seed);
 }
 
-void register_shape(Gpu& gpu, const BatchNormCase& c, const BatchNormShape& s,
-                    cuda::BatchNormVariant v) {
+void register_shape(Gpu& gpu, const BatchNormCase& c, const BatchNormShape& s) {
   const BatchNormHyper hyper = c.hyper;
   const Activation epilogue = c.epilogue;
   const double size = double(s.size()), channels = s.c;
@@ -44,8 +43,8 @@ void register_shape(Gpu& gpu, const BatchNormCase& c, const BatchNormShape& s,
   // past the L2 cache the second read comes from memory again), writes y; per channel reads gamma
   // and beta, reads and writes the running mean and variance, writes the saved mean and inverse
   // deviation. With x counted once, no batchnorm could pass 2/3 of the copy bandwidth.
-  register_case(batchnorm_variant_case_name(v, case_name(c.op, "train_fwd", c.name, s.n)), gpu,
-                [s, hyper, epilogue, size, channels, v](benchmark::State& state, Gpu& g) {
+  register_case(case_name(c.op, "train_fwd", c.name, s.n), gpu,
+                [s, hyper, epilogue, size, channels](benchmark::State& state, Gpu& g) {
                   const auto x = random_array(s.size(), 1);
                   const auto gamma = channel_scale(s, 2), beta = channel_shift(s, 3);
                   const auto running_mean = channel_shift(s, 4), running_var = channel_scale(s, 5);
@@ -54,7 +53,7 @@ void register_shape(Gpu& gpu, const BatchNormCase& c, const BatchNormShape& s,
                   time_case(state, g, Work::floats(3 * size + 8 * channels),
                             [&] {
                               cuda::batchnorm_forward_train(
-                                  v, s, hyper, x.get(), gamma.get(), beta.get(), y.get(),
+                                  s, hyper, x.get(), gamma.get(), beta.get(), y.get(),
                                   running_mean.get(), running_var.get(), saved_mean.get(),
                                   saved_invstd.get(), epilogue, g.stream());
                             },
@@ -66,8 +65,8 @@ void register_shape(Gpu& gpu, const BatchNormCase& c, const BatchNormShape& s,
                              }});
                 });
   // Reads x, writes y; per channel reads gamma, beta, the running mean and variance.
-  register_case(batchnorm_variant_case_name(v, case_name(c.op, "eval_fwd", c.name, s.n)), gpu,
-                [s, hyper, epilogue, size, channels, v](benchmark::State& state, Gpu& g) {
+  register_case(case_name(c.op, "eval_fwd", c.name, s.n), gpu,
+                [s, hyper, epilogue, size, channels](benchmark::State& state, Gpu& g) {
                   const auto x = random_array(s.size(), 1);
                   const auto gamma = channel_scale(s, 2), beta = channel_shift(s, 3);
                   const auto running_mean = channel_shift(s, 4), running_var = channel_scale(s, 5);
@@ -75,7 +74,7 @@ void register_shape(Gpu& gpu, const BatchNormCase& c, const BatchNormShape& s,
                   time_case(state, g, Work::floats(2 * size + 4 * channels),
                             [&] {
                               cuda::batchnorm_forward_eval(
-                                  v, s, hyper, x.get(), gamma.get(), beta.get(), running_mean.get(),
+                                  s, hyper, x.get(), gamma.get(), beta.get(), running_mean.get(),
                                   running_var.get(), y.get(), epilogue, g.stream());
                             },
                             {"cudnn", [&] {
@@ -87,15 +86,15 @@ void register_shape(Gpu& gpu, const BatchNormCase& c, const BatchNormShape& s,
   // Reads x and dy twice (the sums first, as in the forward), writes dx; per channel reads gamma
   // and the saved statistics, reads and writes dgamma and dbeta.
   register_case(
-      batchnorm_variant_case_name(v, case_name(c.op, "bwd", c.name, s.n)), gpu,
-      [s, size, channels, v](benchmark::State& state, Gpu& g) {
+      case_name(c.op, "bwd", c.name, s.n), gpu,
+      [s, size, channels](benchmark::State& state, Gpu& g) {
         const auto x = random_array(s.size(), 1), dy = random_array(s.size(), 6);
         const auto gamma = channel_scale(s, 2), saved_mean = channel_shift(s, 7),
                    saved_invstd = channel_scale(s, 8);
         const DeviceArray<float> dx(s.size()), dgamma(std::size_t(s.c)), dbeta(std::size_t(s.c));
         time_case(state, g, Work::floats(5 * size + 7 * channels),
                   [&] {
-                    cuda::batchnorm_backward(v, s, x.get(), dy.get(), gamma.get(), saved_mean.get(),
+                    cuda::batchnorm_backward(s, x.get(), dy.get(), gamma.get(), saved_mean.get(),
                                              saved_invstd.get(), dx.get(), dgamma.get(),
                                              dbeta.get(), g.stream());
                   },
@@ -117,15 +116,12 @@ const BatchNormCase large_batchnorm_cases[] = {
 };
 
 void register_batchnorm_cases(Gpu& gpu) {
-  for (const cuda::BatchNormVariant v : cuda::batchnorm_variants) {
-    for (const BatchNormCase& c : batchnorm_cases)
-      for (const int batch : recipe_batches)
-        register_shape(gpu, c, BatchNormShape{c.rows_per_batch * batch, c.channels, c.spatial}, v);
-    for (const BatchNormCase& c : large_batchnorm_cases)
-      register_shape(
-          gpu, c, BatchNormShape{large_elements / (c.channels * c.spatial), c.channels, c.spatial},
-          v);
-  }
+  for (const BatchNormCase& c : batchnorm_cases)
+    for (const int batch : recipe_batches)
+      register_shape(gpu, c, BatchNormShape{c.rows_per_batch * batch, c.channels, c.spatial});
+  for (const BatchNormCase& c : large_batchnorm_cases)
+    register_shape(
+        gpu, c, BatchNormShape{large_elements / (c.channels * c.spatial), c.channels, c.spatial});
 }
 
 } // namespace sgan::bench

@@ -3,17 +3,15 @@
 // file keeps its shapes in one table at its top, drawn from both recipes (../shared/SGAN.md), and
 // registers one case per (op, direction, shape, batch) that times our kernel and its twin.
 //
-// Convolution, batchnorm, loss, activation and average cases run once per kernel variant
-// (kernels/cuda/*_variants.h): the default under the plain name, each candidate under
-// "candidate/<variant>/<name>", both against the same twin. The convolutions also run the opt-in
+// Convolution cases run once per kernel variant (kernels/cuda/conv_variants.h): the default under
+// the plain name, each candidate under "candidate/<variant>/<name>", both against the same twin.
+// Batchnorm, activation and loss cases time what the engine runs, the variant its dispatch picks
+// for the shape (kernels/cuda/*_variants.h). The convolutions also run the opt-in
 // TF32 kernels (--tf32), under "tf32/<name>" and against cuDNN with TF32 allowed: not a candidate
 // for the FP32 default but the other precision, compared with the vendor's in the same precision.
 #if defined(SGAN_WITH_CUDNN)
 #include "bench/kernels/harness.h"
-#include "kernels/cuda/batchnorm_variants.h"
 #include "kernels/cuda/conv_variants.h"
-#include "kernels/cuda/elementwise_variants.h"
-#include "kernels/cuda/sgan_loss_variants.h"
 
 #include <iterator>
 #include <string>
@@ -53,24 +51,6 @@ inline std::vector<cuda::ConvVariant> timed_conv_variants(const Gpu& gpu) {
 inline cudnn::ConvMath vendor_conv_math(cuda::ConvVariant variant) {
   return variant == cuda::ConvVariant::tf32_tensor_cores ? cudnn::ConvMath::tf32
                                                          : cudnn::ConvMath::fp32;
-}
-
-inline std::string sgan_loss_variant_case_name(cuda::SganLossVariant variant,
-                                               const std::string& name) {
-  return variant_case_name(variant == cuda::default_sgan_loss_variant,
-                           cuda::sgan_loss_variant_name(variant), name);
-}
-
-inline std::string elementwise_variant_case_name(cuda::ElementwiseVariant variant,
-                                                 const std::string& name) {
-  return variant_case_name(variant == cuda::default_elementwise_variant,
-                           cuda::elementwise_variant_name(variant), name);
-}
-
-inline std::string batchnorm_variant_case_name(cuda::BatchNormVariant variant,
-                                               const std::string& name) {
-  return variant_case_name(variant == cuda::default_batchnorm_variant,
-                           cuda::batchnorm_variant_name(variant), name);
 }
 
 void register_conv2d_cases(Gpu& gpu);

@@ -61,15 +61,12 @@ void register_adam(Gpu& gpu, const ParameterBufferCase& c) {
 // Reads the parameters and the average, writes the average.
 void register_ema(Gpu& gpu, const ParameterBufferCase& c) {
   const std::size_t n = c.parameters;
-  for (const cuda::ElementwiseVariant v : cuda::elementwise_variants)
-    register_case(elementwise_variant_case_name(v, case_name("ema", "update", c.name)), gpu,
-                  [n, v](benchmark::State& state, Gpu& g) {
-                    const auto params = random_array(n, 1);
-                    const DeviceArray<float> average(n);
-                    time_case(state, g, Work::floats(3.0 * double(n)), [&] {
-                      cuda::ema_update(v, n, 1e-4f, params.get(), average.get(), g.stream());
-                    });
-                  });
+  register_case(case_name("ema", "update", c.name), gpu, [n](benchmark::State& state, Gpu& g) {
+    const auto params = random_array(n, 1);
+    const DeviceArray<float> average(n);
+    time_case(state, g, Work::floats(3.0 * double(n)),
+              [&] { cuda::ema_update(n, 1e-4f, params.get(), average.get(), g.stream()); });
+  });
 }
 
 } // namespace

@@ -53,21 +53,20 @@ void register_loss(Gpu& gpu, const SganLossCase& c, int batch) {
   const SganLossShape s{c.rows_per_batch * batch, 10, c.fixed_zero_fake_logit};
   const std::vector<SganRow> kinds = row_kinds(c, batch);
   const float weight = 1.0f / float(batch);
-  for (const cuda::SganLossVariant v : cuda::sgan_loss_variants)
-    register_case(
-        sgan_loss_variant_case_name(v, case_name("sgan_loss", "fwd_bwd", c.name, s.rows)), gpu,
-        [s, kinds, weight, v](benchmark::State& state, Gpu& g) {
-          const auto logits = random_array(s.logits_size(), 1, -3.0f, 3.0f);
-          const DeviceArray<SganRow> kind(kinds);
-          const auto label = random_indices(std::size_t(s.rows), 2, s.classes);
-          const DeviceArray<float> weights(std::vector<float>(std::size_t(s.rows), weight));
-          const DeviceArray<float> row_loss(std::size_t(s.rows)), dlogits(s.logits_size());
-          time_case(state, g, Work::floats(2.0 * double(s.logits_size()) + 4.0 * s.rows), [&] {
-            cuda::sgan_softmax_xent_forward_backward(v, s, logits.get(), kind.get(), label.get(),
-                                                     weights.get(), row_loss.get(), dlogits.get(),
-                                                     nullptr, g.stream());
-          });
+  register_case(
+      case_name("sgan_loss", "fwd_bwd", c.name, s.rows), gpu,
+      [s, kinds, weight](benchmark::State& state, Gpu& g) {
+        const auto logits = random_array(s.logits_size(), 1, -3.0f, 3.0f);
+        const DeviceArray<SganRow> kind(kinds);
+        const auto label = random_indices(std::size_t(s.rows), 2, s.classes);
+        const DeviceArray<float> weights(std::vector<float>(std::size_t(s.rows), weight));
+        const DeviceArray<float> row_loss(std::size_t(s.rows)), dlogits(s.logits_size());
+        time_case(state, g, Work::floats(2.0 * double(s.logits_size()) + 4.0 * s.rows), [&] {
+          cuda::sgan_softmax_xent_forward_backward(s, logits.get(), kind.get(), label.get(),
+                                                   weights.get(), row_loss.get(), dlogits.get(),
+                                                   nullptr, g.stream());
         });
+      });
 }
 
 // Reads the real and fake features, writes the fake rows' gradient (and one loss value).

@@ -1,7 +1,8 @@
 // Pointwise activations: grid-stride, the math shared with the CPU reference (activation_apply /
 // activation_derivative_from_output in kernels/activation.h). Each kernel takes `quads`: elements
-// [0, 4 quads) go as float4s (the four_floats_a_thread variant, elementwise_variants.h, where the
-// pointers are 16-byte aligned), the rest one float a trip (all of them where quads = 0).
+// [0, 4 quads) go as float4s (the four_floats_a_thread variant, elementwise_variants.h, from
+// 2^19 elements where the pointers are 16-byte aligned), the rest one float a trip (all of them
+// where quads = 0).
 #include "kernels/activation.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/elementwise_variants.h"
@@ -81,12 +82,12 @@ void activation_backward(ElementwiseVariant variant, const Activation& a, std::s
 
 void activation_forward(const Activation& a, std::size_t n, const float* x, float* y,
                         cudaStream_t stream) {
-  activation_forward(default_elementwise_variant, a, n, x, y, stream);
+  activation_forward(activation_variant_for(n), a, n, x, y, stream);
 }
 
 void activation_backward(const Activation& a, std::size_t n, const float* y, const float* dy,
                          float* dx, cudaStream_t stream) {
-  activation_backward(default_elementwise_variant, a, n, y, dy, dx, stream);
+  activation_backward(activation_variant_for(n), a, n, y, dy, dx, stream);
 }
 
 } // namespace sgan::cuda

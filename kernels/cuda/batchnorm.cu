@@ -1,8 +1,8 @@
-// Batch normalisation on the device: the one_block_per_channel variant (the default,
-// batchnorm_variants.h) and the dispatch to the others. Train forward and backward run one block
-// per channel: each thread sums a fixed, strided subset of the channel's m = n * spatial values in
-// double, then block_sum adds the partial sums in a fixed order, so every run gives the same bits
-// (no atomics).
+// Batch normalisation on the device: the one_block_per_channel variant (batchnorm_variants.h, the
+// dispatch's choice for channels of few values) and the dispatch between it and split_channels.
+// Train forward and backward run one block per channel: each thread sums a fixed, strided subset of
+// the channel's m = n * spatial values in double, then block_sum adds the partial sums in a fixed
+// order, so every run gives the same bits (no atomics).
 //
 // The batch statistics take one pass over x, as sums of values shifted by the channel's first
 // value K:  S1 = sum (x - K),  S2 = sum (x - K)^2,  mean = K + S1 / m,  var = S2 / m - (S1 / m)^2.
@@ -126,7 +126,7 @@ __global__ void batchnorm_backward_kernel(BatchNormShape s, const float* __restr
 }
 
 // The per-channel kernels index a channel's values with 32-bit j.
-std::uint32_t values_per_channel(const BatchNormShape& s) {
+std::uint32_t checked_values_per_channel(const BatchNormShape& s) {
   const std::int64_t m = std::int64_t(s.n) * s.spatial;
   if (m > INT32_MAX) throw std::invalid_argument("batchnorm: more than 2^31 values per channel");
   return static_cast<std::uint32_t>(m);
@@ -148,7 +148,7 @@ void batchnorm_forward_train(BatchNormVariant variant, const BatchNormShape& s,
                              float* saved_mean, float* saved_invstd, const Activation& epilogue,
                              cudaStream_t stream) {
   if (s.size() == 0) return;
-  const std::uint32_t m = values_per_channel(s);
+  const std::uint32_t m = checked_values_per_channel(s);
   if (variant == BatchNormVariant::split_channels)
     return split_channels::forward_train(s, hyper, x, gamma, beta, y, running_mean, running_var,
                                          saved_mean, saved_invstd, epilogue, stream);
@@ -162,7 +162,7 @@ void batchnorm_forward_eval(BatchNormVariant variant, const BatchNormShape& s,
                             float* y, const Activation& epilogue, cudaStream_t stream) {
   if (s.size() == 0) return;
   if (variant == BatchNormVariant::split_channels) {
-    values_per_channel(s); // throws where 32-bit indices within a channel would not do
+    checked_values_per_channel(s); // throws where 32-bit indices within a channel would not do
     return split_channels::forward_eval(s, hyper, x, gamma, beta, running_mean, running_var, y,
                                         epilogue, stream);
   }
@@ -177,7 +177,7 @@ void batchnorm_backward(BatchNormVariant variant, const BatchNormShape& s, const
                         const float* saved_invstd, float* dx, float* dgamma, float* dbeta,
                         cudaStream_t stream) {
   if (s.size() == 0) return;
-  const std::uint32_t m = values_per_channel(s);
+  const std::uint32_t m = checked_values_per_channel(s);
   if (variant == BatchNormVariant::split_channels)
     return split_channels::backward(s, x, dy, gamma, saved_mean, saved_invstd, dx, dgamma, dbeta,
                                     stream);
@@ -189,7 +189,7 @@ void batchnorm_forward_train(const BatchNormShape& s, const BatchNormHyper& hype
                              const float* gamma, const float* beta, float* y, float* running_mean,
                              float* running_var, float* saved_mean, float* saved_invstd,
                              const Activation& epilogue, cudaStream_t stream) {
-  batchnorm_forward_train(default_batchnorm_variant, s, hyper, x, gamma, beta, y, running_mean,
+  batchnorm_forward_train(batchnorm_train_variant_for(s), s, hyper, x, gamma, beta, y, running_mean,
                           running_var, saved_mean, saved_invstd, epilogue, stream);
 }
 
@@ -197,14 +197,14 @@ void batchnorm_forward_eval(const BatchNormShape& s, const BatchNormHyper& hyper
                             const float* gamma, const float* beta, const float* running_mean,
                             const float* running_var, float* y, const Activation& epilogue,
                             cudaStream_t stream) {
-  batchnorm_forward_eval(default_batchnorm_variant, s, hyper, x, gamma, beta, running_mean,
+  batchnorm_forward_eval(batchnorm_eval_variant_for(s), s, hyper, x, gamma, beta, running_mean,
                          running_var, y, epilogue, stream);
 }
 
 void batchnorm_backward(const BatchNormShape& s, const float* x, const float* dy,
                         const float* gamma, const float* saved_mean, const float* saved_invstd,
                         float* dx, float* dgamma, float* dbeta, cudaStream_t stream) {
-  batchnorm_backward(default_batchnorm_variant, s, x, dy, gamma, saved_mean, saved_invstd, dx,
+  batchnorm_backward(batchnorm_train_variant_for(s), s, x, dy, gamma, saved_mean, saved_invstd, dx,
                      dgamma, dbeta, stream);
 }
 

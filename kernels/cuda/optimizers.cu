@@ -1,10 +1,11 @@
 // The optimisers as one grid-stride launch each over the flat parameter buffer. Adam reads four
 // streams and writes three, so it is memory bound: where all four pointers are 16-byte aligned it
 // moves float4s (a quarter of the load/store instructions) and finishes the n % 4 tail one float
-// at a time in the same launch. The step scalars are loaded from device memory inside the kernel,
-// so a captured graph picks up each step's values.
+// at a time in the same launch; so does the parameter average (1.37x faster than one float a
+// thread at improved D's 1.5M parameters, 1.22x at 33.5M, on an H200:
+// bench/results/2026-12-04-6f1563c-NVIDIA-H200/). The step scalars are loaded from device
+// memory inside the kernel, so a captured graph picks up each step's values.
 #include "kernels/cuda/common.cuh"
-#include "kernels/cuda/elementwise_variants.h"
 #include "kernels/optimizers.h"
 
 #include <cstdint>
@@ -104,19 +105,13 @@ void sgd_update(const SgdHyper& hyper, std::size_t n, const float* lr, float* pa
          sgd_kernel, hyper, n, lr, params, grads, velocity);
 }
 
-void ema_update(ElementwiseVariant variant, std::size_t n, float rate, const float* params,
-                float* ema, cudaStream_t stream) {
+void ema_update(std::size_t n, float rate, const float* params, float* ema, cudaStream_t stream) {
   if (n == 0) return;
-  const std::size_t quad_count =
-      variant == ElementwiseVariant::four_floats_a_thread ? aligned_quads(n, {params, ema}) : 0;
+  const std::size_t quad_count = aligned_quads(n, {params, ema});
   const std::size_t work_items = quad_count + (n - 4 * quad_count);
   launch(
       {elementwise_blocks(std::int64_t(work_items), threads_per_block), threads_per_block, stream},
       ema_kernel, n, quad_count, rate, params, ema);
-}
-
-void ema_update(std::size_t n, float rate, const float* params, float* ema, cudaStream_t stream) {
-  ema_update(default_elementwise_variant, n, rate, params, ema, stream);
 }
 
 } // namespace sgan::cuda

@@ -141,13 +141,13 @@ __global__ void sgan_softmax_xent_kernel(SganLossShape s, const float* __restric
   }
 }
 
-// The staged_rows variant (sgan_loss_variants.h): a block's rows are adjacent in memory, so the
-// block copies its whole stretch of logits into shared memory with coalesced loads, 4 a thread
-// in flight, then each thread reduces one row there (the row stride, K + 1 = 11 or K = 10 words,
-// puts a warp's 32 rows in distinct banks or 2 to a bank) and writes its gradient in place, and
-// the block copies the stretch out with coalesced stores. One warp per row (the kernel above)
-// leaves 22 of 32 lanes idle at K = 10 and reads each row's kind, label and weight a warp at a
-// time (bench/TUNING.md, prediction 8).
+// The staged_rows variant (sgan_loss_variants.h; the dispatch's choice for large batches): a
+// block's rows are adjacent in memory, so the block copies its whole stretch of logits into
+// shared memory with coalesced loads, 4 a thread in flight, then each thread reduces one row
+// there (the row stride, K + 1 = 11 or K = 10 words, puts a warp's 32 rows in distinct banks or 2
+// to a bank) and writes its gradient in place, and the block copies the stretch out with
+// coalesced stores. One warp per row (the kernel above) leaves 22 of 32 lanes idle at K = 10 and
+// reads each row's kind, label and weight a warp at a time (bench/TUNING.md, prediction 8).
 constexpr int staged_threads = 256;
 constexpr int staged_capacity = 8192;                               // floats of shared memory
 constexpr int staged_max_stride = staged_capacity / staged_threads; // 32: K <= 31 explicit
@@ -273,7 +273,7 @@ void sgan_softmax_xent_forward_backward(const SganLossShape& s, const float* log
                                         const SganRow* kind, const std::int32_t* label,
                                         const float* weight, float* row_loss, float* dlogits,
                                         std::int32_t* correct, cudaStream_t stream) {
-  sgan_softmax_xent_forward_backward(default_sgan_loss_variant, s, logits, kind, label, weight,
+  sgan_softmax_xent_forward_backward(sgan_loss_variant_for(s), s, logits, kind, label, weight,
                                      row_loss, dlogits, correct, stream);
 }
 

@@ -1,7 +1,8 @@
 // The CUDA activations, each variant (kernels/cuda/elementwise_variants.h), against the CPU
 // reference (computed in double), forward and backward, on sizes that do and do not fill whole
 // blocks or whole float4s, with the buffers aligned and one float off (where the float4 variant
-// falls back to one float a trip); and the variants against each other, bit for bit.
+// falls back to one float a trip); and the dispatch, which picks a variant by size, against both
+// variants on either side of its threshold, bit for bit.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -121,24 +122,32 @@ INSTANTIATE_TEST_SUITE_P(Variants, ActivationCudaTest,
   return ::testing::AssertionSuccess();
 }
 
-// Each element gets the same float operations in either layout.
-TEST(ActivationVariantsTest, EveryVariantEqualsTheDefaultBitwise) {
+// The dispatch runs one_float_a_thread below four_floats_min_elements and four_floats_a_thread
+// from there. Each element gets the same float operations in either layout, so the dispatch's
+// outputs equal both variants' bit for bit on either side; which variant it runs is the choice
+// activation_variant_for states.
+TEST(ActivationDispatchTest, PicksFourFloatsFromTheThresholdAndEqualsBothVariantsBitwise) {
   SGAN_REQUIRE_GPU();
-  const std::size_t n = 100003;
-  const std::vector<float> x = test::random_uniform<float>(n, 11, -6, 6);
-  const std::vector<float> dy = test::random_uniform<float>(n, 12);
-  for (const Activation& a : all_activations) {
-    test::DeviceBuffer<float> x_dev(x), dy_dev(dy), y_default(n), dx_default(n);
-    cuda::activation_forward(a, n, x_dev.get(), y_default.get(), nullptr);
-    cuda::activation_backward(a, n, y_default.get(), dy_dev.get(), dx_default.get(), nullptr);
-    for (const cuda::ElementwiseVariant variant : cuda::elementwise_variants) {
-      test::DeviceBuffer<float> y(n), dx(n);
-      cuda::activation_forward(variant, a, n, x_dev.get(), y.get(), nullptr);
-      cuda::activation_backward(variant, a, n, y_default.get(), dy_dev.get(), dx.get(), nullptr);
-      EXPECT_TRUE(bitwise_equal(y_default.to_host(), y.to_host()))
-          << activation_name(a.kind) << " forward, " << cuda::elementwise_variant_name(variant);
-      EXPECT_TRUE(bitwise_equal(dx_default.to_host(), dx.to_host()))
-          << activation_name(a.kind) << " backward, " << cuda::elementwise_variant_name(variant);
+  for (const std::size_t n : {cuda::four_floats_min_elements - 1, cuda::four_floats_min_elements}) {
+    EXPECT_EQ(cuda::activation_variant_for(n), n < cuda::four_floats_min_elements
+                                                   ? cuda::ElementwiseVariant::one_float_a_thread
+                                                   : cuda::ElementwiseVariant::four_floats_a_thread)
+        << "n = " << n;
+    const std::vector<float> x = test::random_uniform<float>(n, 11, -6, 6);
+    const std::vector<float> dy = test::random_uniform<float>(n, 12);
+    for (const Activation& a : all_activations) {
+      test::DeviceBuffer<float> x_dev(x), dy_dev(dy), y_chosen(n), dx_chosen(n);
+      cuda::activation_forward(a, n, x_dev.get(), y_chosen.get(), nullptr);
+      cuda::activation_backward(a, n, y_chosen.get(), dy_dev.get(), dx_chosen.get(), nullptr);
+      for (const cuda::ElementwiseVariant variant : cuda::elementwise_variants) {
+        test::DeviceBuffer<float> y(n), dx(n);
+        cuda::activation_forward(variant, a, n, x_dev.get(), y.get(), nullptr);
+        cuda::activation_backward(variant, a, n, y_chosen.get(), dy_dev.get(), dx.get(), nullptr);
+        const std::string what = std::string(activation_name(a.kind)) + " n = " +
+                                 std::to_string(n) + ", " + cuda::elementwise_variant_name(variant);
+        EXPECT_TRUE(bitwise_equal(y_chosen.to_host(), y.to_host())) << "forward, " << what;
+        EXPECT_TRUE(bitwise_equal(dx_chosen.to_host(), dx.to_host())) << "backward, " << what;
+      }
     }
   }
 }

@@ -3,7 +3,8 @@
 // every epilogue, on the SGAN shapes (BatchNorm2d in the article's G, BatchNorm1d in the improved
 // G) and awkward ones (one value per channel, odd channel counts, 5 x 7 maps, 300 x 28 x 28 values
 // per channel: 58 splits of a channel, none a whole number of images; 700 rows of 33 channels: 6
-// splits, a last group of 32 channels with one). Outputs start NaN-poisoned.
+// splits, a last group of 32 channels with one). Outputs start NaN-poisoned. Then the dispatch
+// between the variants on either side of its thresholds.
 #include "kernels/batchnorm.h"
 #include "kernels/cuda/batchnorm_variants.h"
 #include "tests/support/compare.h"
@@ -13,6 +14,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <gtest/gtest.h>
 #include <ostream>
 #include <string>
@@ -290,6 +292,114 @@ TEST_P(BatchNormCudaTest, RepeatedRunsAreBitwiseIdentical) {
     const std::size_t half = runs.size() / 2;
     for (std::size_t k = 0; k < half; ++k)
       EXPECT_TRUE(bitwise_equal(runs[k], runs[half + k])) << name(s) << " " << k;
+  }
+}
+
+// The kernel launches `work` makes on a stream, read from a graph captured of it:
+// one_block_per_channel's train forward and backward are one launch, split_channels' two.
+std::size_t kernel_launches(const std::function<void(cudaStream_t)>& work) {
+  cudaStream_t stream = nullptr;
+  CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+  CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+  work(stream);
+  cudaGraph_t graph = nullptr;
+  CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
+  std::size_t count = 0;
+  CUDA_CHECK(cudaGraphGetNodes(graph, nullptr, &count));
+  std::vector<cudaGraphNode_t> nodes(count);
+  CUDA_CHECK(cudaGraphGetNodes(graph, nodes.data(), &count));
+  std::size_t kernels = 0;
+  for (const cudaGraphNode_t node : nodes) {
+    cudaGraphNodeType type{};
+    CUDA_CHECK(cudaGraphNodeGetType(node, &type));
+    kernels += type == cudaGraphNodeTypeKernel;
+  }
+  CUDA_CHECK(cudaGraphDestroy(graph));
+  CUDA_CHECK(cudaStreamDestroy(stream));
+  return kernels;
+}
+
+// Train forward and backward run one_block_per_channel below split_channels_min_values_train
+// values per channel and split_channels from there, each shape in both layouts: the dispatch
+// makes that variant's launches (one, or two) and its outputs are that variant's, bit for bit.
+TEST(BatchNormDispatchTest, TrainRunsSplitChannelsFromItsThreshold) {
+  SGAN_REQUIRE_GPU();
+  constexpr std::int64_t threshold = cuda::split_channels_min_values_train;
+  static_assert(threshold == 32768, "the shapes below straddle 2^15 values per channel");
+  for (const BatchNormShape& s : {BatchNormShape{7, 3, 4681}, BatchNormShape{8, 3, 4096},
+                                  BatchNormShape{32767, 3, 1}, BatchNormShape{32768, 3, 1}}) {
+    const bool split = cuda::values_per_channel(s) >= threshold;
+    const cuda::BatchNormVariant expected = split ? cuda::BatchNormVariant::split_channels
+                                                  : cuda::BatchNormVariant::one_block_per_channel;
+    EXPECT_EQ(cuda::batchnorm_train_variant_for(s), expected) << name(s);
+    const std::vector<float> x = channel_inputs(s, 5000, 1.0);
+    const std::vector<float> dy = test::random_uniform<float>(s.size(), 5001);
+    const ChannelParams p = channel_params(s.c, 5002);
+    test::DeviceBuffer<float> x_dev(x), dy_dev(dy), gamma_dev(p.gamma), beta_dev(p.beta);
+    test::DeviceBuffer<float> rm_dev(p.running_mean), rv_dev(p.running_var), y_dev(s.size());
+    test::DeviceBuffer<float> sm_dev(s.c), si_dev(s.c), dx_dev(s.size());
+    test::DeviceBuffer<float> dgamma_dev(std::vector<float>(s.c, 0.0f));
+    test::DeviceBuffer<float> dbeta_dev(std::vector<float>(s.c, 0.0f));
+    const auto forward = [&](cudaStream_t stream) {
+      cuda::batchnorm_forward_train(s, BatchNormHyper{}, x_dev.get(), gamma_dev.get(),
+                                    beta_dev.get(), y_dev.get(), rm_dev.get(), rv_dev.get(),
+                                    sm_dev.get(), si_dev.get(), Activation::identity(), stream);
+    };
+    const auto backward = [&](cudaStream_t stream) {
+      cuda::batchnorm_backward(s, x_dev.get(), dy_dev.get(), gamma_dev.get(), sm_dev.get(),
+                               si_dev.get(), dx_dev.get(), dgamma_dev.get(), dbeta_dev.get(),
+                               stream);
+    };
+    const std::size_t launches = split ? 2 : 1;
+    EXPECT_EQ(kernel_launches(forward), launches) << "train forward " << name(s);
+    EXPECT_EQ(kernel_launches(backward), launches) << "backward " << name(s);
+
+    const TrainOutputs want =
+        cuda_forward_train(expected, s, BatchNormHyper{}, x, p, Activation::identity());
+    forward(nullptr);
+    EXPECT_TRUE(bitwise_equal(want.y, y_dev.to_host())) << "y " << name(s);
+    EXPECT_TRUE(bitwise_equal(want.saved_invstd, si_dev.to_host())) << "invstd " << name(s);
+    test::DeviceBuffer<float> sm_want(want.saved_mean), si_want(want.saved_invstd);
+    test::DeviceBuffer<float> dx_want(s.size()), dgamma_want(std::vector<float>(s.c, 0.0f));
+    test::DeviceBuffer<float> dbeta_want(std::vector<float>(s.c, 0.0f));
+    cuda::batchnorm_backward(expected, s, x_dev.get(), dy_dev.get(), gamma_dev.get(), sm_want.get(),
+                             si_want.get(), dx_want.get(), dgamma_want.get(), dbeta_want.get(),
+                             nullptr);
+    backward(nullptr);
+    EXPECT_TRUE(bitwise_equal(dx_want.to_host(), dx_dev.to_host())) << "dx " << name(s);
+    EXPECT_TRUE(bitwise_equal(dgamma_want.to_host(), dgamma_dev.to_host())) << name(s);
+  }
+}
+
+// Eval runs split_channels from split_channels_min_values_eval values per channel. Both variants
+// compute each element with the same float formula, so the outputs tell nothing apart: the
+// choice is batchnorm_eval_variant_for's, and the dispatch equals both variants bit for bit.
+TEST(BatchNormDispatchTest, EvalRunsSplitChannelsFromItsThreshold) {
+  SGAN_REQUIRE_GPU();
+  constexpr std::int64_t threshold = cuda::split_channels_min_values_eval;
+  static_assert(threshold == 8192, "the shapes below straddle 2^13 values per channel");
+  for (const BatchNormShape& s : {BatchNormShape{1, 3, 8191}, BatchNormShape{2, 3, 4096},
+                                  BatchNormShape{8191, 3, 1}, BatchNormShape{8192, 3, 1}}) {
+    EXPECT_EQ(cuda::batchnorm_eval_variant_for(s),
+              cuda::values_per_channel(s) >= threshold
+                  ? cuda::BatchNormVariant::split_channels
+                  : cuda::BatchNormVariant::one_block_per_channel)
+        << name(s);
+    const std::vector<float> x = channel_inputs(s, 6000, 1.0);
+    const ChannelParams p = channel_params(s.c, 6001);
+    test::DeviceBuffer<float> x_dev(x), gamma_dev(p.gamma), beta_dev(p.beta);
+    test::DeviceBuffer<float> rm_dev(p.running_mean), rv_dev(p.running_var), y_dev(s.size());
+    cuda::batchnorm_forward_eval(s, BatchNormHyper{}, x_dev.get(), gamma_dev.get(), beta_dev.get(),
+                                 rm_dev.get(), rv_dev.get(), y_dev.get(), Activation::relu(),
+                                 nullptr);
+    for (const cuda::BatchNormVariant v : cuda::batchnorm_variants) {
+      test::DeviceBuffer<float> y_variant(s.size());
+      cuda::batchnorm_forward_eval(v, s, BatchNormHyper{}, x_dev.get(), gamma_dev.get(),
+                                   beta_dev.get(), rm_dev.get(), rv_dev.get(), y_variant.get(),
+                                   Activation::relu(), nullptr);
+      EXPECT_TRUE(bitwise_equal(y_variant.to_host(), y_dev.to_host()))
+          << name(s) << " " << cuda::batchnorm_variant_name(v);
+    }
   }
 }
 

@@ -3,7 +3,6 @@
 // buffers 16-byte aligned and offset by whole floats (the scalar path of Adam). Each buffer sits
 // between NaN guards that must survive. A captured CUDA graph replayed with new step scalars must
 // take each step's values.
-#include "kernels/cuda/elementwise_variants.h"
 #include "kernels/optimizers.h"
 #include "tests/support/compare.h"
 #include "tests/support/gpu.h"
@@ -201,27 +200,25 @@ TEST(OptimizersCudaTest, SgdMatchesCpuWithAndWithoutMomentumAndWeightDecay) {
   }
 }
 
-// Each variant (kernels/cuda/elementwise_variants.h), with the average aligned (float4s where the
-// variant uses them) and one float off (one float a trip).
+// The average aligned (float4s) and one float off (one float a trip).
 TEST(OptimizersCudaTest, EmaMatchesCpu) {
   SGAN_REQUIRE_GPU();
   const float rate = 0.01f;
-  for (const cuda::ElementwiseVariant variant : cuda::elementwise_variants)
-    for (const std::size_t offset : {std::size_t(0), std::size_t(1)})
-      for (const std::size_t n : sizes) {
-        std::vector<float> ema = test::random_uniform<float>(n, n);
-        test::DeviceBuffer<float> ema_dev = upload_at(ema, offset);
-        for (int step = 0; step < 3; ++step) {
-          const std::vector<float> params = test::random_uniform<float>(n, n + 20 + step);
-          const test::DeviceBuffer<float> params_dev(params);
-          cuda::ema_update(variant, n, rate, params_dev.get(), ema_dev.get() + offset, nullptr);
-          cpu::ema_update(n, rate, params.data(), ema.data());
-        }
-        // Per step, a float rounding of the new ema (|ema| < 1: 6e-8) and of p - ema (scaled by
-        // rate, 1e-9), against a skipped element off by about rate = 1e-2.
-        EXPECT_TRUE(test::close(ema, download_at(ema_dev, offset, n, "ema"), 5e-7, 5e-7))
-            << cuda::elementwise_variant_name(variant) << " offset " << offset << " n = " << n;
+  for (const std::size_t offset : {std::size_t(0), std::size_t(1)})
+    for (const std::size_t n : sizes) {
+      std::vector<float> ema = test::random_uniform<float>(n, n);
+      test::DeviceBuffer<float> ema_dev = upload_at(ema, offset);
+      for (int step = 0; step < 3; ++step) {
+        const std::vector<float> params = test::random_uniform<float>(n, n + 20 + step);
+        const test::DeviceBuffer<float> params_dev(params);
+        cuda::ema_update(n, rate, params_dev.get(), ema_dev.get() + offset, nullptr);
+        cpu::ema_update(n, rate, params.data(), ema.data());
       }
+      // Per step, a float rounding of the new ema (|ema| < 1: 6e-8) and of p - ema (scaled by
+      // rate, 1e-9), against a skipped element off by about rate = 1e-2.
+      EXPECT_TRUE(test::close(ema, download_at(ema_dev, offset, n, "ema"), 5e-7, 5e-7))
+          << "offset " << offset << " n = " << n;
+    }
 }
 
 } // namespace

@@ -2,8 +2,9 @@
 // (kernels/cuda/sgan_loss_variants.h), runs on batches of 1, 3, 192 and 300 rows (a block of 256
 // and a partial one for staged_rows) of mixed kinds, with explicit and fixed-zero fake logits,
 // moderate and extreme (+-80, +-1000) logits, 31 real classes (staged_rows' widest row) and 37
-// (more than a warp has lanes), and garbage labels on the rows that are not labeled. Feature
-// matching runs on the improved recipe's feature layer and on awkward sizes.
+// (more than a warp has lanes), and garbage labels on the rows that are not labeled; then both
+// variants and the dispatch between them on either side of its threshold. Feature matching runs
+// on the improved recipe's feature layer and on awkward sizes.
 #include "kernels/cuda/sgan_loss_variants.h"
 #include "kernels/sgan_loss.h"
 #include "tests/support/compare.h"
@@ -13,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <gtest/gtest.h>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -57,6 +59,28 @@ Batch make_batch(int rows, int classes, bool fixed_zero, std::uint64_t seed) {
   return b;
 }
 
+struct DeviceOutputs {
+  std::vector<float> loss, dlogits;
+  std::vector<std::int32_t> correct;
+};
+
+// The device's outputs for batch b from `variant`, or from the dispatch where it is empty.
+DeviceOutputs run_cuda(std::optional<cuda::SganLossVariant> variant, const Batch& b) {
+  test::DeviceBuffer<float> logits_dev(b.logits), weight_dev(b.weight);
+  test::DeviceBuffer<SganRow> kind_dev(b.kind);
+  test::DeviceBuffer<std::int32_t> label_dev(b.label), correct_dev(b.s.rows);
+  test::DeviceBuffer<float> loss_dev(b.s.rows), dlogits_dev(b.s.logits_size());
+  if (variant)
+    cuda::sgan_softmax_xent_forward_backward(*variant, b.s, logits_dev.get(), kind_dev.get(),
+                                             label_dev.get(), weight_dev.get(), loss_dev.get(),
+                                             dlogits_dev.get(), correct_dev.get(), nullptr);
+  else
+    cuda::sgan_softmax_xent_forward_backward(b.s, logits_dev.get(), kind_dev.get(), label_dev.get(),
+                                             weight_dev.get(), loss_dev.get(), dlogits_dev.get(),
+                                             correct_dev.get(), nullptr);
+  return {loss_dev.to_host(), dlogits_dev.to_host(), correct_dev.to_host()};
+}
+
 // Float expf/logf/log1pf are within 2 ulp; the largest losses (about 2000 at logits of +-1000)
 // carry float's 1e-7 relative rounding, so losses are compared relative to their size.
 // Gradients are O(weight) <= 2 and differences of O(1) terms: 2e-6 absolute.
@@ -69,19 +93,12 @@ void expect_matches_cpu(cuda::SganLossVariant variant, const Batch& b, const std
                                           weight.data(), loss_ref.data(), dlogits_ref.data(),
                                           correct_ref.data());
 
-  test::DeviceBuffer<float> logits_dev(b.logits), weight_dev(b.weight);
-  test::DeviceBuffer<SganRow> kind_dev(b.kind);
-  test::DeviceBuffer<std::int32_t> label_dev(b.label), correct_dev(b.s.rows);
-  test::DeviceBuffer<float> loss_dev(b.s.rows), dlogits_dev(b.s.logits_size());
-  cuda::sgan_softmax_xent_forward_backward(variant, b.s, logits_dev.get(), kind_dev.get(),
-                                           label_dev.get(), weight_dev.get(), loss_dev.get(),
-                                           dlogits_dev.get(), correct_dev.get(), nullptr);
-  const std::vector<float> loss = loss_dev.to_host();
+  const DeviceOutputs got = run_cuda(variant, b);
   for (int r = 0; r < b.s.rows; ++r)
-    EXPECT_NEAR(loss[r], loss_ref[r], 1e-6 + 1e-6 * std::fabs(loss_ref[r]))
+    EXPECT_NEAR(got.loss[r], loss_ref[r], 1e-6 + 1e-6 * std::fabs(loss_ref[r]))
         << what << " row " << r << " kind " << int(b.kind[r]);
-  EXPECT_TRUE(test::close(dlogits_ref, dlogits_dev.to_host(), 1e-5, 2e-6)) << what;
-  EXPECT_EQ(correct_ref, correct_dev.to_host()) << what;
+  EXPECT_TRUE(test::close(dlogits_ref, got.dlogits, 1e-5, 2e-6)) << what;
+  EXPECT_EQ(correct_ref, got.correct) << what;
 }
 
 class SganLossCudaTest : public ::testing::TestWithParam<cuda::SganLossVariant> {};
@@ -135,6 +152,30 @@ TEST_P(SganLossCudaTest, IsDeterministic) {
   EXPECT_EQ(l1.to_host(), l2.to_host());
   EXPECT_EQ(d1.to_host(), d2.to_host());
   EXPECT_EQ(c1.to_host(), c2.to_host());
+}
+
+// The dispatch runs warp_per_row below staged_rows_min_rows rows and staged_rows from there, so
+// its outputs are that variant's, bit for bit; the two variants round differently on these
+// batches (checked first), so the wrong choice fails. Each variant matches the CPU on both sides.
+TEST(SganLossDispatchTest, RunsWarpPerRowBelowTheThresholdAndStagedRowsFromIt) {
+  SGAN_REQUIRE_GPU();
+  for (const int rows : {cuda::staged_rows_min_rows - 1, cuda::staged_rows_min_rows}) {
+    const std::string what = "rows " + std::to_string(rows);
+    const bool staged = rows >= cuda::staged_rows_min_rows;
+    EXPECT_EQ(cuda::sgan_loss_variant_for({rows, 10, false}),
+              staged ? cuda::SganLossVariant::staged_rows : cuda::SganLossVariant::warp_per_row)
+        << what;
+    const Batch b = make_batch(rows, 10, false, std::uint64_t(rows));
+    for (const cuda::SganLossVariant v : cuda::sgan_loss_variants)
+      expect_matches_cpu(v, b, what + " " + cuda::sgan_loss_variant_name(v));
+    const DeviceOutputs warp = run_cuda(cuda::SganLossVariant::warp_per_row, b);
+    const DeviceOutputs staged_rows = run_cuda(cuda::SganLossVariant::staged_rows, b);
+    ASSERT_NE(warp.dlogits, staged_rows.dlogits) << what << ": the variants round alike here";
+    const DeviceOutputs chosen = run_cuda(std::nullopt, b);
+    const DeviceOutputs& expected = staged ? staged_rows : warp;
+    EXPECT_EQ(chosen.dlogits, expected.dlogits) << what;
+    EXPECT_EQ(chosen.loss, expected.loss) << what;
+  }
 }
 
 // Real features in [0, 1) and fake in [-0.5, 1): column means differ by about 0.25, so the
