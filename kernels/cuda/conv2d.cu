@@ -2,6 +2,7 @@
 // shape and variant (conv_variants.h), the split of backward_weight's long reduction, and the
 // per-channel bias gradient.
 #include "kernels/conv2d.h"
+#include "kernels/cuda/conv_direct.cuh"
 #include "kernels/cuda/conv_implicit_gemm.cuh"
 #include "kernels/cuda/conv_variants.h"
 
@@ -176,8 +177,8 @@ void run_conv_gemm(const Problem& problem, std::int64_t max_rows, int channels, 
     launch_conv_gemm<typename Tiles<F>::wide>(problem, max_rows, channels, phases, bias, epilogue,
                                               out, stream);
   else if (channels > 4)
-    launch_conv_gemm<typename Tiles<F>::narrow>(problem, max_rows, channels, phases, bias,
-                                                epilogue, out, stream);
+    launch_conv_gemm<typename Tiles<F>::narrow>(problem, max_rows, channels, phases, bias, epilogue,
+                                                out, stream);
   else
     launch_conv_gemm<typename Tiles<F>::few>(problem, max_rows, channels, phases, bias, epilogue,
                                              out, stream);
@@ -212,6 +213,9 @@ void run_conv_gemm(ConvVariant variant, const Problem& problem, std::int64_t max
     if (channels <= 4)
       return launch_split_conv_gemm<Tiles<Fragments::strided>::few>(
           problem, max_rows, max_k, channels, phases, layout, bias, epilogue, out, stream);
+    return run_conv_gemm<Fragments::strided>(problem, max_rows, channels, phases, bias, epilogue,
+                                             out, stream);
+  case ConvVariant::direct_few_channels: // its forward is conv2d_forward's direct path
     return run_conv_gemm<Fragments::strided>(problem, max_rows, channels, phases, bias, epilogue,
                                              out, stream);
   case ConvVariant::tf32_tensor_cores:
@@ -282,6 +286,65 @@ conv::ForwardProblem forward_problem(const Conv2dShape& s, const float* x, const
   return p;
 }
 
+// The direct_few_channels variant's forward (kernels/cuda/conv_direct.cuh) for c_out <= 4, any
+// stride and padding, where one input channel's patch and the c_out kh kw weights of one input
+// channel fit the shared-memory budget and the batch fits the grid's y; false where it does not,
+// and the caller runs the default. The chunk: as many input channels as both budgets allow.
+bool try_direct_forward(const Conv2dShape& s, const float* x, const float* w, const float* b,
+                        float* y, const Activation& epilogue, cudaStream_t stream) {
+  using conv::DirectTile;
+  const int patch_rows = (DirectTile::rows - 1) * s.stride + s.kh;
+  const int patch_cols = (DirectTile::cols - 1) * s.stride + s.kw;
+  const std::int64_t patch_size = std::int64_t(patch_rows) * patch_cols;
+  const std::int64_t weights = std::int64_t(s.c_out) * s.kh * s.kw;
+  if (s.c_out < 1 || s.c_out > DirectTile::max_channels || patch_size > DirectTile::patch_floats ||
+      weights > DirectTile::weight_floats || s.n > max_grid_yz)
+    return false;
+  if (s.n == 0 || s.h_out == 0 || s.w_out == 0) return true; // nothing to write
+  conv::DirectForwardProblem p;
+  p.x = x;
+  p.w = w;
+  p.c_in = s.c_in;
+  p.h_in = s.h_in;
+  p.w_in = s.w_in;
+  p.h_out = s.h_out;
+  p.w_out = s.w_out;
+  p.kh = s.kh;
+  p.kw = s.kw;
+  p.stride = s.stride;
+  p.pad_top = s.pad_top;
+  p.pad_left = s.pad_left;
+  p.tiles_w = static_cast<int>(ceil_div64(s.w_out, DirectTile::cols));
+  const std::int64_t tiles = ceil_div64(s.h_out, DirectTile::rows) * p.tiles_w;
+  p.chunk = static_cast<int>(
+      std::min<std::int64_t>({std::int64_t(s.c_in), DirectTile::patch_floats / patch_size,
+                              DirectTile::weight_floats / weights}));
+  p.patch_size = FastDivmod(static_cast<int>(patch_size));
+  p.patch_cols = FastDivmod(patch_cols);
+  p.chunk_weights = FastDivmod(p.chunk * s.kh * s.kw);
+  require(tiles <= max_grid_x, "too many output tiles for one launch");
+  const dim3 grid(static_cast<unsigned int>(tiles), static_cast<unsigned int>(s.n));
+  switch (s.c_out) {
+  case 1:
+    launch({grid, DirectTile::threads, stream}, conv::conv_direct_forward_kernel<1>, p, b, epilogue,
+           y);
+    break;
+  case 2:
+    launch({grid, DirectTile::threads, stream}, conv::conv_direct_forward_kernel<2>, p, b, epilogue,
+           y);
+    break;
+  case 3:
+    launch({grid, DirectTile::threads, stream}, conv::conv_direct_forward_kernel<3>, p, b, epilogue,
+           y);
+    break;
+  default:
+    launch({grid, DirectTile::threads, stream}, conv::conv_direct_forward_kernel<4>, p, b, epilogue,
+           y);
+    break;
+  }
+  return true;
+}
+
 conv::BackwardDataProblem backward_data_problem(const Conv2dShape& s, const float* dy,
                                                 const float* w) {
   conv::BackwardDataProblem p;
@@ -331,6 +394,9 @@ conv::WeightGradProblem weight_grad_problem(const Conv2dShape& s, const float* x
 
 void conv2d_forward(ConvVariant variant, const Conv2dShape& s, const float* x, const float* w,
                     const float* b, float* y, const Activation& epilogue, cudaStream_t stream) {
+  if (variant == ConvVariant::direct_few_channels &&
+      try_direct_forward(s, x, w, b, y, epilogue, stream))
+    return;
   const conv::ForwardProblem p = forward_problem(s, x, w);
   run_conv_gemm(variant, p, p.rows, p.k_size, s.c_out, 1, {p.rows * s.c_out, p.pixels}, b, epilogue,
                 y, stream);
@@ -384,6 +450,8 @@ void conv2d_backward_weight(ConvVariant variant, const Conv2dShape& s, const flo
   case ConvVariant::split_k_few_channels:
     if (p.rows == 1)
       return launch_weight_grad<OneRowWeightTile>(p, dw, stream, split_target_blocks);
+    return run_weight_grad<Fragments::strided>(p, dw, stream);
+  case ConvVariant::direct_few_channels:
     return run_weight_grad<Fragments::strided>(p, dw, stream);
   case ConvVariant::tf32_tensor_cores:
     return run_weight_grad<Fragments::tf32_tensor_cores>(p, dw, stream);

@@ -31,6 +31,13 @@ enum class ConvVariant {
   // as finely. Sums in another order than the default, so not bitwise equal to it
   // (bench/TUNING.md, prediction 11).
   split_k_few_channels,
+  // conv2d forward with c_out <= 4 as a direct convolution (kernels/cuda/conv_direct.cuh): a
+  // block stages a 16 x 16 output tile's input patch (tile + kernel - 1 halo) and weights in
+  // shared memory a chunk of input channels at a time, so each input value is read from global
+  // memory once per tile instead of once per tap (bench/TUNING.md, prediction 12). Every other
+  // direction and shape (and patches over the shared-memory budget) runs the default. Held to the
+  // CPU reference only.
+  direct_few_channels,
   // Not an FP32 candidate but the opt-in TF32 precision (--tf32): operands rounded to TF32 and
   // multiplied on the tensor cores (mma.sync m16n8k8), FP32 sums; about 1e-3 relative error
   // instead of 1e-7 (kernels/cuda/tensor_cores.cuh). Needs compute capability 8.0 or later.
@@ -43,7 +50,8 @@ inline constexpr ConvVariant conv_variants[] = {
     ConvVariant::strided_fragments, ConvVariant::contiguous_fragments,
     ConvVariant::contiguous_fragments_paired_lanes, ConvVariant::one_column_tiles};
 // The FP32 variants that sum in another order: held to the CPU reference only.
-inline constexpr ConvVariant reordered_conv_variants[] = {ConvVariant::split_k_few_channels};
+inline constexpr ConvVariant reordered_conv_variants[] = {ConvVariant::split_k_few_channels,
+                                                          ConvVariant::direct_few_channels};
 
 constexpr const char* conv_variant_name(ConvVariant v) {
   switch (v) {
@@ -57,6 +65,8 @@ constexpr const char* conv_variant_name(ConvVariant v) {
     return "one_column_tiles";
   case ConvVariant::split_k_few_channels:
     return "split_k_few_channels";
+  case ConvVariant::direct_few_channels:
+    return "direct_few_channels";
   case ConvVariant::tf32_tensor_cores:
     return "tf32_tensor_cores";
   }

@@ -50,6 +50,10 @@ SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaOneColumnTilesTest,
 // Summing in another order (K split between blocks), so held to the CPU reference only.
 SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaSplitKFewChannelsTest,
                            Conv2dCuda<cuda::ConvVariant::split_k_few_channels>)
+// A direct convolution for forwards of c_out <= 4 (G.to_image; awkward shapes of 1, 3 and 4
+// output channels at strides 1, 3 and 2), summing without the implicit GEMM's tiles.
+SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaDirectFewChannelsTest,
+                           Conv2dCuda<cuda::ConvVariant::direct_few_channels>)
 
 // The opt-in TF32 precision, against the reference on TF32-rounded operands and against FP32
 // (tests/support/tf32.h).

@@ -48,6 +48,9 @@ SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaOneColumnTilesTest,
 // Summing in another order (K split between blocks), so held to the CPU reference only.
 SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaSplitKFewChannelsTest,
                            ConvTranspose2dCuda<cuda::ConvVariant::split_k_few_channels>)
+// backward_data of 4 or fewer input channels is a conv2d forward: the direct convolution.
+SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaDirectFewChannelsTest,
+                           ConvTranspose2dCuda<cuda::ConvVariant::direct_few_channels>)
 
 // The opt-in TF32 precision, against the reference on TF32-rounded operands and against FP32
 // (tests/support/tf32.h).
