@@ -114,9 +114,12 @@ environment() {
   export PATH=/usr/local/cuda/bin:$PATH
 }
 
-# The facts every result file carries.
+# The facts every result file carries. A later call on the same warm machine (same stamp) adds its
+# own below the earlier ones', after a blank line, so each call's stage times survive in the
+# tarball (summarize.py reads the first value of each key).
 describe_machine() {
-  {
+  local facts
+  facts=$({
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "commit: $COMMIT"
     nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader \
@@ -124,8 +127,10 @@ describe_machine() {
     echo "cuda: $(nvcc --version 2>/dev/null | sed -n 's/.*release \([0-9.]*\).*/\1/p')"
     echo "cudnn root: ${CUDNN_ROOT:-none given (the build looks in the CUDA toolkit and the system)}"
     python3 -c 'import torch; print("torch:", torch.__version__, "cudnn", torch.backends.cudnn.version())' 2>/dev/null || true
-  } > "$WORK/$STAMP-machine.txt"
-  cat "$WORK/$STAMP-machine.txt" >&2
+  })
+  [ ! -s "$WORK/$STAMP-machine.txt" ] || echo >> "$WORK/$STAMP-machine.txt"
+  echo "$facts" >> "$WORK/$STAMP-machine.txt"
+  echo "$facts" >&2
 }
 
 stage_build() {
