@@ -50,10 +50,8 @@ using OneColumnTile = Tile<256, 1, 16, 1, 1>;
 using OneRowWeightTile = Tile<1, 256, 16, 1, 1>;
 
 // backward_weight splits its K = n h_out w_out until there are about this many blocks (two for
-// each of an H100's 132 SMs), keeping at least this many k slices per split. The split depends on
-// the shape only, so the result and its rounding are the same on every GPU.
+// each of an H100's 132 SMs).
 constexpr std::int64_t weight_grad_target_blocks = 264;
-constexpr int weight_grad_min_slices_per_split = 8;
 
 constexpr std::int64_t max_grid_x = 2147483647;
 constexpr std::int64_t max_grid_yz = 65535;
@@ -61,20 +59,47 @@ constexpr int reduction_threads = 256;
 
 std::int64_t ceil_div64(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
+// A split of K: each of `splits` parts sums k_per_split of it (a multiple of the tile's bk; the
+// last part what is left, none empty).
+struct KPartition {
+  std::int64_t k_per_split = 0;
+  int splits = 1;
+};
+
+// K (k_size, in slices of bk) split so that `blocks` tiles make about target_blocks blocks, each
+// part summing at least min_slices_per_split slices; one part where the tiles alone reach the
+// target or K is too short. The split depends on the shape only, so the result and its rounding
+// are the same on every GPU.
+constexpr int min_slices_per_split = 8;
+KPartition partition_k(std::int64_t k_size, int bk, std::int64_t blocks,
+                       std::int64_t target_blocks) {
+  const std::int64_t slices = ceil_div64(k_size, bk);
+  const std::int64_t wanted = std::clamp<std::int64_t>(
+      target_blocks / blocks, 1, std::max<std::int64_t>(slices / min_slices_per_split, 1));
+  const std::int64_t k_per_split = ceil_div64(slices, wanted) * bk;
+  if (wanted == 1) return {k_per_split, 1};
+  return {k_per_split, static_cast<int>(ceil_div64(k_size, k_per_split))};
+}
+
 void require(bool ok, const std::string& what) {
   if (!ok) throw std::invalid_argument("conv2d (cuda): " + what);
 }
 
-// dw[e] += sum_z partials[z][e], z in increasing order: the second, fixed-order pass of the split
-// backward_weight reduction.
+// sum_z partials[z][e] with z in increasing order (each part `size` floats): what the second,
+// fixed-order pass of every split product adds up.
+__device__ float sum_of_parts(const float* __restrict__ partials, std::int64_t size, int splits,
+                              std::int64_t e) {
+  float sum = 0.0f;
+  for (int z = 0; z < splits; ++z) sum += partials[z * size + e];
+  return sum;
+}
+
+// dw[e] += sum_z partials[z][e]: the second pass of the split backward_weight reduction.
 __global__ void sum_partials_kernel(std::int64_t size, int splits,
                                     const float* __restrict__ partials, float* __restrict__ dw) {
   for (std::int64_t e = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; e < size;
-       e += std::int64_t(gridDim.x) * blockDim.x) {
-    float sum = 0.0f;
-    for (int z = 0; z < splits; ++z) sum += partials[z * size + e];
-    dw[e] += sum;
-  }
+       e += std::int64_t(gridDim.x) * blockDim.x)
+    dw[e] += sum_of_parts(partials, size, splits, e);
 }
 
 // db[c] += sum over (image, p) of dy[image, c, p]: one block per channel, each thread a strided
@@ -116,9 +141,8 @@ void launch_conv_gemm(const Problem& problem, std::int64_t max_rows, int channel
 // ncu). Splitting K until there are about split_target_blocks blocks gives each SM ~8 blocks to
 // switch between while gathers are in flight, each summing at least split_min_slices slices
 // (bench/TUNING.md, prediction 11); the parts are added in a fixed order by a second pass, which
-// applies the bias and activation. The split depends on the shape only.
+// applies the bias and activation.
 constexpr std::int64_t split_target_blocks = 1056;
-constexpr int split_min_slices = 8;
 
 // Where a product's outputs lie: `size` floats, NCHW with `pixels` floats a channel plane, so the
 // finishing pass can find each output's bias.
@@ -135,8 +159,7 @@ __global__ void finish_split_kernel(std::int64_t size, int splits,
                                     const Activation epilogue, float* __restrict__ out) {
   for (std::int64_t e = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; e < size;
        e += std::int64_t(gridDim.x) * blockDim.x) {
-    float sum = 0.0f;
-    for (int z = 0; z < splits; ++z) sum += partials[z * size + e];
+    float sum = sum_of_parts(partials, size, splits, e);
     if (bias) sum += __ldg(bias + (e / pixels) % channels);
     out[e] = activation_apply(epilogue, sum);
   }
@@ -148,19 +171,16 @@ void launch_split_conv_gemm(const Problem& problem, std::int64_t max_rows, std::
                             const Activation& epilogue, float* out, cudaStream_t stream) {
   const std::int64_t row_blocks = ceil_div64(max_rows, GemmTile::bm);
   const std::int64_t channel_blocks = ceil_div64(channels, GemmTile::bn);
-  const std::int64_t slices = ceil_div64(max_k, GemmTile::bk);
-  const std::int64_t wanted =
-      std::clamp<std::int64_t>(split_target_blocks / (row_blocks * channel_blocks * phases), 1,
-                               std::max<std::int64_t>(slices / split_min_slices, 1));
-  if (wanted == 1) // enough blocks already, or too short a K to split
+  const KPartition part =
+      partition_k(max_k, GemmTile::bk, row_blocks * channel_blocks * phases, split_target_blocks);
+  if (part.splits == 1)
     return launch_conv_gemm<GemmTile>(problem, max_rows, channels, phases, bias, epilogue, out,
                                       stream);
-  const std::int64_t k_per_split = ceil_div64(slices, wanted) * GemmTile::bk;
-  const int splits = static_cast<int>(ceil_div64(max_k, k_per_split)); // none of them empty
+  const int splits = part.splits;
   require(row_blocks <= max_grid_x, "too many output pixels for one launch");
   require(std::int64_t(phases) * splits <= max_grid_yz, "too many phases for one launch");
   const StreamScratch<float> partials(static_cast<std::size_t>(splits * layout.size), stream);
-  const conv::KSplit split{splits, static_cast<int>(k_per_split), partials.get(), layout.size};
+  const conv::KSplit split{splits, static_cast<int>(part.k_per_split), partials.get(), layout.size};
   const dim3 grid(static_cast<unsigned int>(row_blocks), static_cast<unsigned int>(channel_blocks),
                   static_cast<unsigned int>(phases * splits));
   launch({grid, GemmTile::threads, stream}, conv::conv_gemm_kernel<GemmTile, Problem>, problem,
@@ -233,13 +253,10 @@ void launch_weight_grad(const conv::WeightGradProblem& p, float* dw, cudaStream_
   const std::int64_t col_blocks = ceil_div64(p.cols, GemmTile::bn);
   const std::int64_t row_blocks = ceil_div64(p.rows, GemmTile::bm);
   require(col_blocks <= max_grid_x && row_blocks <= max_grid_yz, "weight too large for one launch");
-  const std::int64_t slices = ceil_div64(p.k_size, GemmTile::bk);
-  const std::int64_t most_splits =
-      std::max<std::int64_t>(slices / weight_grad_min_slices_per_split, 1);
-  const std::int64_t wanted =
-      std::clamp<std::int64_t>(target_blocks / (col_blocks * row_blocks), 1, most_splits);
-  const int k_per_split = static_cast<int>(ceil_div64(slices, wanted) * GemmTile::bk);
-  const int splits = static_cast<int>(ceil_div64(p.k_size, k_per_split)); // none of them empty
+  const KPartition part =
+      partition_k(p.k_size, GemmTile::bk, col_blocks * row_blocks, target_blocks);
+  const int k_per_split = static_cast<int>(part.k_per_split);
+  const int splits = part.splits;
   const dim3 grid(static_cast<unsigned int>(col_blocks), static_cast<unsigned int>(row_blocks),
                   static_cast<unsigned int>(splits));
   if (splits == 1) {
