@@ -127,7 +127,7 @@ __global__ void batchnorm_backward_kernel(BatchNormShape s, const float* __restr
 
 // The per-channel kernels index a channel's values with 32-bit j.
 std::uint32_t checked_values_per_channel(const BatchNormShape& s) {
-  const std::int64_t m = std::int64_t(s.n) * s.spatial;
+  const std::int64_t m = values_per_channel(s);
   if (m > INT32_MAX) throw std::invalid_argument("batchnorm: more than 2^31 values per channel");
   return static_cast<std::uint32_t>(m);
 }
