@@ -1,7 +1,6 @@
 #include "engine/core/cuda_graph.h"
 
 #include <stdexcept>
-#include <vector>
 
 #if defined(SGAN_WITH_CUDA)
 #include "kernels/cuda/check.h"
@@ -44,19 +43,7 @@ void CudaGraph::replay(Context& ctx) {
 
 CudaGraphNodes CudaGraph::nodes() const {
   if (!captured()) throw std::logic_error("nodes of a CUDA graph that was never captured");
-  const auto graph = static_cast<cudaGraph_t>(graph_);
-  std::size_t count = 0;
-  CUDA_CHECK(cudaGraphGetNodes(graph, nullptr, &count));
-  std::vector<cudaGraphNode_t> nodes(count);
-  CUDA_CHECK(cudaGraphGetNodes(graph, nodes.data(), &count));
-  CudaGraphNodes result;
-  result.total = count;
-  for (std::size_t i = 0; i < count; ++i) {
-    cudaGraphNodeType type{};
-    CUDA_CHECK(cudaGraphNodeGetType(nodes[i], &type));
-    result.kernels += type == cudaGraphNodeTypeKernel;
-  }
-  return result;
+  return cuda::graph_nodes(static_cast<cudaGraph_t>(graph_));
 }
 
 #else

@@ -2,19 +2,14 @@
 // One stretch of work on a context's stream, captured once as a CUDA graph and replayed: a whole
 // training iteration becomes one launch. The work must only enqueue (no host synchronisation, no
 // allocation); it is captured with whatever pointers it uses, so those must stay fixed.
-#include <cstddef>
-#include <functional>
-
 #include "engine/core/context.h"
+#include "kernels/cuda/graph_nodes.h"
+
+#include <functional>
 
 namespace sgan {
 
-// The nodes of a captured graph: every one, and the kernels among them (our launches, cuBLAS's
-// GEMMs). The rest are copies, memsets and the memory nodes of stream-ordered allocations. A
-// replay runs each node, so each costs its launch gap however short its work.
-struct CudaGraphNodes {
-  std::size_t total = 0, kernels = 0;
-};
+using CudaGraphNodes = cuda::GraphNodes;
 
 class CudaGraph {
  public:

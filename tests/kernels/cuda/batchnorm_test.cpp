@@ -7,6 +7,7 @@
 // between the variants on either side of its thresholds.
 #include "kernels/batchnorm.h"
 #include "kernels/cuda/batchnorm_variants.h"
+#include "kernels/cuda/graph_nodes.h"
 #include "tests/support/compare.h"
 #include "tests/support/gpu.h"
 
@@ -304,16 +305,7 @@ std::size_t kernel_launches(const std::function<void(cudaStream_t)>& work) {
   work(stream);
   cudaGraph_t graph = nullptr;
   CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
-  std::size_t count = 0;
-  CUDA_CHECK(cudaGraphGetNodes(graph, nullptr, &count));
-  std::vector<cudaGraphNode_t> nodes(count);
-  CUDA_CHECK(cudaGraphGetNodes(graph, nodes.data(), &count));
-  std::size_t kernels = 0;
-  for (const cudaGraphNode_t node : nodes) {
-    cudaGraphNodeType type{};
-    CUDA_CHECK(cudaGraphNodeGetType(node, &type));
-    kernels += type == cudaGraphNodeTypeKernel;
-  }
+  const std::size_t kernels = cuda::graph_nodes(graph).kernels;
   CUDA_CHECK(cudaGraphDestroy(graph));
   CUDA_CHECK(cudaStreamDestroy(stream));
   return kernels;
