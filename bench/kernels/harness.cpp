@@ -79,13 +79,9 @@ std::string vendor_refusal(const Vendor& vendor) {
   if (!vendor.launch) return "";
   try {
     vendor.launch();
-  } catch (const std::exception& e) {
-    constexpr std::string_view not_supported = "STATUS_NOT_SUPPORTED";
-    const std::string_view what = e.what();
-    const std::size_t at = what.find(not_supported);
-    if (at == std::string_view::npos) throw;
-    const std::size_t name_start = what.rfind(' ', at) + 1; // e.g. CUDNN_STATUS_NOT_SUPPORTED
-    return std::string(what.substr(name_start, at + not_supported.size() - name_start));
+  } catch (const CudaError& e) {
+    if (!e.not_supported()) throw;
+    return e.status();
   }
   return "";
 }

@@ -7,7 +7,9 @@
 namespace sgan {
 
 inline void check_cudnn(cudnnStatus_t status, const char* call, const char* file, int line) {
-  if (status != CUDNN_STATUS_SUCCESS) throw_cuda_error(cudnnGetErrorString(status), call, file, line);
+  if (status != CUDNN_STATUS_SUCCESS)
+    throw_cuda_error(cudnnGetErrorString(status), call, file, line,
+                     CUDNN_STATUS_CATEGORY(status) == CUDNN_STATUS_NOT_SUPPORTED);
 }
 
 }  // namespace sgan
