@@ -61,12 +61,11 @@ void rate_counters(benchmark::State& state, const DeviceRoofline& roofline, cons
     state.counters[fmt::format("{}_roofline_pct", prefix)] = 100.0 * per_second / peak;
 }
 
-std::string label(const Work& work, const Vendor& vendor, const std::string& vendor_refusal) {
+std::string label(const Work& work, const Vendor& vendor, const std::string& refusal) {
   const char* roofline =
       work.bound == Work::Bound::compute ? "% of peak FP32" : "% of copy bandwidth";
-  if (!vendor_refusal.empty())
-    return fmt::format("ours only: {} refused the shape ({}); {}", vendor.name, vendor_refusal,
-                       roofline);
+  if (!refusal.empty())
+    return fmt::format("ours only: {} refused the shape ({}); {}", vendor.name, refusal, roofline);
   return vendor.launch ? fmt::format("vs {}; {}", vendor.name, roofline)
                        : fmt::format("ours only; {}", roofline);
 }
