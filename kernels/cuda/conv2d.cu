@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace sgan::cuda {
 namespace {
@@ -134,15 +135,21 @@ void launch_conv_gemm(const Problem& problem, std::int64_t max_rows, int channel
          bias, epilogue, out, conv::KSplit{});
 }
 
-// The split_k_few_channels variant's forward and backward_data for few channels (N <= 4, e.g.
-// G.to_image's 64 -> 1 forward: 50,176 rows of K = 3,136 at batch 64). The unsplit tile there
-// fills 196 blocks, under two a multiprocessor, and each thread walks all of K alone: on an H200
-// 18.8% occupancy and 608 us against cuDNN's 83 (bench/results/2026-12-04-6f1563c-NVIDIA-H200,
-// ncu). Splitting K until there are about split_target_blocks blocks gives each SM ~8 blocks to
-// switch between while gathers are in flight, each summing at least split_min_slices slices
-// (bench/TUNING.md, prediction 11); the parts are added in a fixed order by a second pass, which
+// The split_k_small_grids variant's forward and backward_data where the unsplit grid leaves the
+// GPU short of blocks. Few channels (N <= 4, e.g. G.to_image's 64 -> 1 forward: 50,176 rows of
+// K = 3,136 at batch 64): the unsplit tile fills 196 blocks, under two a multiprocessor, and each
+// thread walks all of K alone: on an H200 18.8% occupancy and 608 us against cuDNN's 83
+// (bench/results/2026-12-04-6f1563c-NVIDIA-H200, ncu). Splitting K until there are about
+// few_split_target_blocks blocks gives each SM ~8 blocks to switch between while gathers are in
+// flight (bench/TUNING.md, prediction 11). Wider products on the 64 x 64 tile, e.g. G.deconv1's
+// backward_data at batch 64 (3,136 rows x 128 columns, K = 2,048: 98 blocks, 12.5% occupancy,
+// 194 us against cuDNN's 125), split until about wide_split_target_blocks: three (backward_data,
+// 80 registers a thread) or four (forward, 62) of those blocks fit an SM (ncu, same run), so
+// three an SM of an H200's 132 is at most one wave for either (prediction 13). Each part sums at
+// least min_slices_per_split slices; the parts are added in a fixed order by a second pass, which
 // applies the bias and activation.
-constexpr std::int64_t split_target_blocks = 1056;
+constexpr std::int64_t few_split_target_blocks = 1056;
+constexpr std::int64_t wide_split_target_blocks = 396;
 
 // Where a product's outputs lie: `size` floats, NCHW with `pixels` floats a channel plane, so the
 // finishing pass can find each output's bias.
@@ -168,11 +175,12 @@ __global__ void finish_split_kernel(std::int64_t size, int splits,
 template <class GemmTile, class Problem>
 void launch_split_conv_gemm(const Problem& problem, std::int64_t max_rows, std::int64_t max_k,
                             int channels, int phases, const OutputLayout& layout, const float* bias,
-                            const Activation& epilogue, float* out, cudaStream_t stream) {
+                            const Activation& epilogue, float* out, std::int64_t target_blocks,
+                            cudaStream_t stream) {
   const std::int64_t row_blocks = ceil_div64(max_rows, GemmTile::bm);
   const std::int64_t channel_blocks = ceil_div64(channels, GemmTile::bn);
   const KPartition part =
-      partition_k(max_k, GemmTile::bk, row_blocks * channel_blocks * phases, split_target_blocks);
+      partition_k(max_k, GemmTile::bk, row_blocks * channel_blocks * phases, target_blocks);
   if (part.splits == 1)
     return launch_conv_gemm<GemmTile>(problem, max_rows, channels, phases, bias, epilogue, out,
                                       stream);
@@ -226,15 +234,22 @@ void run_conv_gemm(ConvVariant variant, const Problem& problem, std::int64_t max
                                              out, stream);
     return run_conv_gemm<Fragments::strided>(problem, max_rows, channels, phases, bias, epilogue,
                                              out, stream);
-  case ConvVariant::split_k_few_channels:
+  case ConvVariant::split_k_small_grids:
     if (channels == 1)
       return launch_split_conv_gemm<OneColumnTile>(problem, max_rows, max_k, channels, phases,
-                                                   layout, bias, epilogue, out, stream);
+                                                   layout, bias, epilogue, out,
+                                                   few_split_target_blocks, stream);
     if (channels <= 4)
       return launch_split_conv_gemm<Tiles<Fragments::strided>::few>(
-          problem, max_rows, max_k, channels, phases, layout, bias, epilogue, out, stream);
-    return run_conv_gemm<Fragments::strided>(problem, max_rows, channels, phases, bias, epilogue,
-                                             out, stream);
+          problem, max_rows, max_k, channels, phases, layout, bias, epilogue, out,
+          few_split_target_blocks, stream);
+    if (channels <= 32)
+      return launch_split_conv_gemm<Tiles<Fragments::strided>::narrow>(
+          problem, max_rows, max_k, channels, phases, layout, bias, epilogue, out,
+          wide_split_target_blocks, stream);
+    return launch_split_conv_gemm<Tiles<Fragments::strided>::wide>(
+        problem, max_rows, max_k, channels, phases, layout, bias, epilogue, out,
+        wide_split_target_blocks, stream);
   case ConvVariant::direct_few_channels: // its forward is conv2d_forward's direct path
     return run_conv_gemm<Fragments::strided>(problem, max_rows, channels, phases, bias, epilogue,
                                              out, stream);
@@ -246,7 +261,7 @@ void run_conv_gemm(ConvVariant variant, const Problem& problem, std::int64_t max
 }
 
 // target_blocks: how many blocks the split of K aims at (weight_grad_target_blocks, or the
-// split_k_few_channels variant's split_target_blocks for one-row products).
+// split_k_small_grids variant's few_split_target_blocks for one-row products).
 template <class GemmTile>
 void launch_weight_grad(const conv::WeightGradProblem& p, float* dw, cudaStream_t stream,
                         std::int64_t target_blocks = weight_grad_target_blocks) {
@@ -303,62 +318,120 @@ conv::ForwardProblem forward_problem(const Conv2dShape& s, const float* x, const
   return p;
 }
 
-// The direct_few_channels variant's forward (kernels/cuda/conv_direct.cuh) for c_out <= 4, any
-// stride and padding, where one input channel's patch and the c_out kh kw weights of one input
-// channel fit the shared-memory budget and the batch fits the grid's y; false where it does not,
-// and the caller runs the default. The chunk: as many input channels as both budgets allow.
-bool try_direct_forward(const Conv2dShape& s, const float* x, const float* w, const float* b,
-                        float* y, const Activation& epilogue, cudaStream_t stream) {
+// f(std::integral_constant<int, C>{}) for C = channels, 1 to 4: the direct kernels' template
+// argument.
+template <class F> void with_few_channels(int channels, F&& f) {
+  switch (channels) {
+  case 1:
+    return f(std::integral_constant<int, 1>{});
+  case 2:
+    return f(std::integral_constant<int, 2>{});
+  case 3:
+    return f(std::integral_constant<int, 3>{});
+  default:
+    return f(std::integral_constant<int, 4>{});
+  }
+}
+
+// The direct kernels' geometry (kernels/cuda/conv_direct.cuh) for s, with as many input channels
+// a chunk as the patch budget and max_chunk allow; false where c_out is not 1 to 4, there is no
+// input channel or not even one fits, and the caller runs the default.
+bool direct_geometry(const Conv2dShape& s, std::int64_t max_chunk, conv::DirectGeometry& g) {
   using conv::DirectTile;
   const int patch_rows = (DirectTile::rows - 1) * s.stride + s.kh;
   const int patch_cols = (DirectTile::cols - 1) * s.stride + s.kw;
   const std::int64_t patch_size = std::int64_t(patch_rows) * patch_cols;
+  if (s.c_out < 1 || s.c_out > DirectTile::max_channels || s.c_in < 1 ||
+      patch_size > DirectTile::patch_floats || max_chunk < 1)
+    return false;
+  g.c_in = s.c_in;
+  g.h_in = s.h_in;
+  g.w_in = s.w_in;
+  g.h_out = s.h_out;
+  g.w_out = s.w_out;
+  g.kh = s.kh;
+  g.kw = s.kw;
+  g.stride = s.stride;
+  g.pad_top = s.pad_top;
+  g.pad_left = s.pad_left;
+  g.tiles_w = static_cast<int>(ceil_div64(s.w_out, DirectTile::cols));
+  g.chunk = static_cast<int>(std::min<std::int64_t>(
+      {std::int64_t(s.c_in), DirectTile::patch_floats / patch_size, max_chunk}));
+  g.patch_size = FastDivmod(static_cast<int>(patch_size));
+  g.patch_cols = FastDivmod(patch_cols);
+  return true;
+}
+
+std::int64_t direct_tiles(const Conv2dShape& s) {
+  return ceil_div64(s.h_out, conv::DirectTile::rows) * ceil_div64(s.w_out, conv::DirectTile::cols);
+}
+
+// The direct_few_channels variant's forward for c_out <= 4, any stride and padding, where the
+// direct geometry fits and the c_out kh kw weights of one input channel fit the weight budget,
+// and the batch fits the grid's y; false where not. The chunk: as many input channels as both
+// budgets allow.
+bool try_direct_forward(const Conv2dShape& s, const float* x, const float* w, const float* b,
+                        float* y, const Activation& epilogue, cudaStream_t stream) {
+  using conv::DirectTile;
   const std::int64_t weights = std::int64_t(s.c_out) * s.kh * s.kw;
-  if (s.c_out < 1 || s.c_out > DirectTile::max_channels || patch_size > DirectTile::patch_floats ||
-      weights > DirectTile::weight_floats || s.n > max_grid_yz)
+  conv::DirectForwardProblem p;
+  if (s.n > max_grid_yz || !direct_geometry(s, DirectTile::weight_floats / weights, p.g))
     return false;
   if (s.n == 0 || s.h_out == 0 || s.w_out == 0) return true; // nothing to write
-  conv::DirectForwardProblem p;
   p.x = x;
   p.w = w;
-  p.c_in = s.c_in;
-  p.h_in = s.h_in;
-  p.w_in = s.w_in;
-  p.h_out = s.h_out;
-  p.w_out = s.w_out;
-  p.kh = s.kh;
-  p.kw = s.kw;
-  p.stride = s.stride;
-  p.pad_top = s.pad_top;
-  p.pad_left = s.pad_left;
-  p.tiles_w = static_cast<int>(ceil_div64(s.w_out, DirectTile::cols));
-  const std::int64_t tiles = ceil_div64(s.h_out, DirectTile::rows) * p.tiles_w;
-  p.chunk = static_cast<int>(
-      std::min<std::int64_t>({std::int64_t(s.c_in), DirectTile::patch_floats / patch_size,
-                              DirectTile::weight_floats / weights}));
-  p.patch_size = FastDivmod(static_cast<int>(patch_size));
-  p.patch_cols = FastDivmod(patch_cols);
-  p.chunk_weights = FastDivmod(p.chunk * s.kh * s.kw);
+  p.chunk_weights = FastDivmod(p.g.chunk * s.kh * s.kw);
+  const std::int64_t tiles = direct_tiles(s);
   require(tiles <= max_grid_x, "too many output tiles for one launch");
   const dim3 grid(static_cast<unsigned int>(tiles), static_cast<unsigned int>(s.n));
-  switch (s.c_out) {
-  case 1:
-    launch({grid, DirectTile::threads, stream}, conv::conv_direct_forward_kernel<1>, p, b, epilogue,
-           y);
-    break;
-  case 2:
-    launch({grid, DirectTile::threads, stream}, conv::conv_direct_forward_kernel<2>, p, b, epilogue,
-           y);
-    break;
-  case 3:
-    launch({grid, DirectTile::threads, stream}, conv::conv_direct_forward_kernel<3>, p, b, epilogue,
-           y);
-    break;
-  default:
-    launch({grid, DirectTile::threads, stream}, conv::conv_direct_forward_kernel<4>, p, b, epilogue,
-           y);
-    break;
-  }
+  with_few_channels(s.c_out, [&](auto channels) {
+    launch({grid, DirectTile::threads, stream},
+           conv::conv_direct_forward_kernel<decltype(channels)::value>, p, b, epilogue, y);
+  });
+  return true;
+}
+
+// The direct backward_weight's grid aims at about this many blocks (four for each of an H200's
+// 132 SMs): the images are grouped so that tiles x chunks x groups come near it, since every
+// group adds a part (tiles x groups parts of c_out c_in kh kw floats) for the second pass to sum.
+constexpr std::int64_t direct_weight_grad_target_blocks = 528;
+// Partial sums beyond this many floats (256 MB) run the default instead.
+constexpr std::int64_t direct_weight_grad_max_partials = std::int64_t(1) << 26;
+
+// The direct_few_channels variant's backward_weight (conv_direct.cuh) for c_out <= 4, where the
+// direct geometry fits with a chunk's kh kw weights at most direct_weights_a_thread a thread;
+// false where not. dw += the sum, in a fixed order.
+bool try_direct_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw,
+                                cudaStream_t stream) {
+  using conv::DirectTile;
+  const std::int64_t taps = std::int64_t(s.kh) * s.kw;
+  conv::DirectWeightGradProblem p;
+  if (!direct_geometry(s, conv::direct_weights_a_thread * DirectTile::threads / taps, p.g))
+    return false;
+  const std::int64_t tiles = direct_tiles(s);
+  const std::int64_t chunks = ceil_div64(s.c_in, p.g.chunk);
+  if (tiles == 0) return true; // no output pixels: nothing to add
+  const std::int64_t wanted_groups =
+      std::max<std::int64_t>(1, direct_weight_grad_target_blocks / (tiles * chunks));
+  const std::int64_t images_per_block = ceil_div64(s.n, wanted_groups);
+  const std::int64_t groups = ceil_div64(s.n, images_per_block);
+  const std::int64_t size = s.c_out * std::int64_t(s.c_in) * taps;
+  const std::int64_t parts = tiles * groups;
+  if (tiles > max_grid_x || chunks > max_grid_yz || parts * size > direct_weight_grad_max_partials)
+    return false;
+  p.x = x;
+  p.dy = dy;
+  p.images = s.n;
+  p.images_per_block = static_cast<int>(images_per_block);
+  const StreamScratch<float> partials(static_cast<std::size_t>(parts * size), stream);
+  const dim3 grid(static_cast<unsigned int>(tiles), static_cast<unsigned int>(chunks),
+                  static_cast<unsigned int>(groups));
+  with_few_channels(s.c_out, [&](auto channels) {
+    launch({grid, DirectTile::threads, stream},
+           conv::conv_direct_backward_weight_kernel<decltype(channels)::value>, p, partials.get());
+  });
+  launch({elementwise_blocks(size, reduction_threads), reduction_threads, stream},
+         sum_partials_kernel, size, static_cast<int>(parts), partials.get(), dw);
   return true;
 }
 
@@ -464,11 +537,12 @@ void conv2d_backward_weight(ConvVariant variant, const Conv2dShape& s, const flo
   case ConvVariant::one_column_tiles:
     if (p.rows == 1) return launch_weight_grad<OneRowWeightTile>(p, dw, stream);
     return run_weight_grad<Fragments::strided>(p, dw, stream);
-  case ConvVariant::split_k_few_channels:
+  case ConvVariant::split_k_small_grids:
     if (p.rows == 1)
-      return launch_weight_grad<OneRowWeightTile>(p, dw, stream, split_target_blocks);
+      return launch_weight_grad<OneRowWeightTile>(p, dw, stream, few_split_target_blocks);
     return run_weight_grad<Fragments::strided>(p, dw, stream);
   case ConvVariant::direct_few_channels:
+    if (try_direct_backward_weight(s, x, dy, dw, stream)) return;
     return run_weight_grad<Fragments::strided>(p, dw, stream);
   case ConvVariant::tf32_tensor_cores:
     return run_weight_grad<Fragments::tf32_tensor_cores>(p, dw, stream);

@@ -25,12 +25,13 @@ enum class ConvVariant {
   // (rows) are zeros: 2/5 of the shared-memory reads per useful FMA (bench/TUNING.md,
   // prediction 2).
   one_column_tiles,
-  // one_column_tiles for products of few columns (N <= 4: forward and backward_data) with K
-  // split between blocks until the grid holds ~8 blocks a multiprocessor, the parts added in a
-  // fixed order by a second pass with the bias and activation; backward_weight of one row split
-  // as finely. Sums in another order than the default, so not bitwise equal to it
-  // (bench/TUNING.md, prediction 11).
-  split_k_few_channels,
+  // forward and backward_data with K split between blocks where the unsplit grid is small: few
+  // columns (N <= 4, one_column_tiles' tile for N = 1) until the grid holds ~8 blocks a
+  // multiprocessor, wider products until it holds one wave of the 64 x 64 tile; the parts are
+  // added in a fixed order by a second pass with the bias and activation. backward_weight of one
+  // row is split as finely as the few-column products. Sums in another order than the default, so
+  // not bitwise equal to it (bench/TUNING.md, predictions 11 and 13).
+  split_k_small_grids,
   // conv2d forward with c_out <= 4 as a direct convolution (kernels/cuda/conv_direct.cuh): a
   // block stages a 16 x 16 output tile's input patch (tile + kernel - 1 halo) and weights in
   // shared memory a chunk of input channels at a time, so each input value is read from global
@@ -50,7 +51,7 @@ inline constexpr ConvVariant conv_variants[] = {
     ConvVariant::strided_fragments, ConvVariant::contiguous_fragments,
     ConvVariant::contiguous_fragments_paired_lanes, ConvVariant::one_column_tiles};
 // The FP32 variants that sum in another order: held to the CPU reference only.
-inline constexpr ConvVariant reordered_conv_variants[] = {ConvVariant::split_k_few_channels,
+inline constexpr ConvVariant reordered_conv_variants[] = {ConvVariant::split_k_small_grids,
                                                           ConvVariant::direct_few_channels};
 
 constexpr const char* conv_variant_name(ConvVariant v) {
@@ -63,8 +64,8 @@ constexpr const char* conv_variant_name(ConvVariant v) {
     return "contiguous_fragments_paired_lanes";
   case ConvVariant::one_column_tiles:
     return "one_column_tiles";
-  case ConvVariant::split_k_few_channels:
-    return "split_k_few_channels";
+  case ConvVariant::split_k_small_grids:
+    return "split_k_small_grids";
   case ConvVariant::direct_few_channels:
     return "direct_few_channels";
   case ConvVariant::tf32_tensor_cores:

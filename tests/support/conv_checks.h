@@ -61,7 +61,8 @@ template <class Shape> void PrintTo(const ConvCase<Shape>& c, std::ostream* os) 
 // conv2d: D's two layers at batch 64, 100 and the concatenated 3n = 192, 300, G's output layer at
 // 64 and 100; awkward shapes (batch 1 and 3, 3 input channels, 5, 17, 33 or 65 output channels,
 // odd sizes such as 9x11, stride 1, 2 and 3, kernels 1 to 7, same and valid, inputs no window
-// reads).
+// reads, and a batch of 1,100 small images, which the direct backward_weight sums 3 to a block,
+// the last block 2).
 struct Conv2dOp {
   using Shape = Conv2dShape;
 
@@ -106,6 +107,7 @@ struct Conv2dOp {
             keras(1, 70, 9, 9, 65, 3, 3, 2, Padding::valid),
             keras(3, 3, 30, 30, 5, 3, 3, 1, Padding::same),
             keras(2, 4, 8, 8, 40, 1, 1, 2, Padding::same),
+            keras(1100, 2, 6, 5, 1, 3, 3, 1, Padding::same),
             unread_edges()};
   }
 

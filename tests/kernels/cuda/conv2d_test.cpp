@@ -48,10 +48,11 @@ SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaContiguousFragmentsPairedLanesTest,
 SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaOneColumnTilesTest,
                            Conv2dCuda<cuda::ConvVariant::one_column_tiles>)
 // Summing in another order (K split between blocks), so held to the CPU reference only.
-SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaSplitKFewChannelsTest,
-                           Conv2dCuda<cuda::ConvVariant::split_k_few_channels>)
-// A direct convolution for forwards of c_out <= 4 (G.to_image; awkward shapes of 1, 3 and 4
-// output channels at strides 1, 3 and 2), summing without the implicit GEMM's tiles.
+SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaSplitKSmallGridsTest,
+                           Conv2dCuda<cuda::ConvVariant::split_k_small_grids>)
+// A direct convolution for forwards and backward_weights of c_out <= 4 (G.to_image; awkward
+// shapes of 1, 3 and 4 output channels at strides 1, 3 and 2, and 1,100 images of 1 channel),
+// summing without the implicit GEMM's tiles.
 SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaDirectFewChannelsTest,
                            Conv2dCuda<cuda::ConvVariant::direct_few_channels>)
 

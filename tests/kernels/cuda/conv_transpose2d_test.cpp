@@ -46,9 +46,10 @@ SGAN_CONV_GPU_CHECK_SUITES(
 SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaOneColumnTilesTest,
                            ConvTranspose2dCuda<cuda::ConvVariant::one_column_tiles>)
 // Summing in another order (K split between blocks), so held to the CPU reference only.
-SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaSplitKFewChannelsTest,
-                           ConvTranspose2dCuda<cuda::ConvVariant::split_k_few_channels>)
-// backward_data of 4 or fewer input channels is a conv2d forward: the direct convolution.
+SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaSplitKSmallGridsTest,
+                           ConvTranspose2dCuda<cuda::ConvVariant::split_k_small_grids>)
+// backward_data and backward_weight of 4 or fewer input channels are a conv2d forward and
+// backward_weight of 4 or fewer output channels: the direct convolution.
 SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaDirectFewChannelsTest,
                            ConvTranspose2dCuda<cuda::ConvVariant::direct_few_channels>)
 
