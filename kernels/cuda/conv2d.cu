@@ -219,12 +219,15 @@ void run_conv_gemm(ConvVariant variant, const Problem& problem, std::int64_t max
                    const float* bias, const Activation& epilogue, float* out, cudaStream_t stream) {
   if (max_rows == 0 || channels == 0) return; // an empty batch: nothing to write
   switch (variant) {
+  case ConvVariant::measured_tiles:
+    if (channels > 32 && max_k > Tiles<Fragments::contiguous_paired_lanes>::wide::bk)
+      return launch_conv_gemm<Tiles<Fragments::contiguous_paired_lanes>::wide>(
+          problem, max_rows, channels, phases, bias, epilogue, out, stream);
+    return run_conv_gemm<Fragments::strided>(problem, max_rows, channels, phases, bias, epilogue,
+                                             out, stream);
   case ConvVariant::strided_fragments:
     return run_conv_gemm<Fragments::strided>(problem, max_rows, channels, phases, bias, epilogue,
                                              out, stream);
-  case ConvVariant::contiguous_fragments:
-    return run_conv_gemm<Fragments::contiguous>(problem, max_rows, channels, phases, bias, epilogue,
-                                                out, stream);
   case ConvVariant::contiguous_fragments_paired_lanes:
     return run_conv_gemm<Fragments::contiguous_paired_lanes>(problem, max_rows, channels, phases,
                                                              bias, epilogue, out, stream);
@@ -528,10 +531,12 @@ void conv2d_backward_weight(ConvVariant variant, const Conv2dShape& s, const flo
   if (s.n == 0) return; // an empty batch adds nothing (and would leave the split size zero)
   const conv::WeightGradProblem p = weight_grad_problem(s, x, dy);
   switch (variant) {
+  case ConvVariant::measured_tiles:
+    if (p.rows > 32)
+      return launch_weight_grad<Tiles<Fragments::contiguous_paired_lanes>::weight>(p, dw, stream);
+    return run_weight_grad<Fragments::strided>(p, dw, stream);
   case ConvVariant::strided_fragments:
     return run_weight_grad<Fragments::strided>(p, dw, stream);
-  case ConvVariant::contiguous_fragments:
-    return run_weight_grad<Fragments::contiguous>(p, dw, stream);
   case ConvVariant::contiguous_fragments_paired_lanes:
     return run_weight_grad<Fragments::contiguous_paired_lanes>(p, dw, stream);
   case ConvVariant::one_column_tiles:

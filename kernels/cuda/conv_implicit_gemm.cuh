@@ -36,19 +36,21 @@ namespace sgan::cuda::conv {
 // loads (8 clocks), not the FMAs (4), set the pace: half of peak, however the loads are
 // vectorised. But a load whose lanes agree in pairs (lanes l and l ^ 1, or l and l ^ 2, read one
 // address) packs two lanes into each 128 bytes returned, in half the clocks (NVIDIA's forum, for
-// sm_70 to sm_75; the profile's shared-memory wavefronts will say whether sm_90 does the same).
+// sm_70 to sm_75; on an H200 the pairing gained nothing of its own, below).
 enum class Fragments {
   // Rows bm / tm apart, columns bn / tn apart; consecutive threads own consecutive rows, so each
   // of a warp's tm + tn scalar shared loads per k reads consecutive words.
   strided,
   // tm adjacent rows and tn adjacent columns, read with 16-byte shared loads where tm (tn) is a
-  // multiple of 4 (a quarter of the load instructions); a warp covers 8 threads along the tile's
-  // fast axis (lane % 8) by 4 along the other (lane / 8).
-  contiguous,
-  // contiguous, with the lanes placed so that both loads agree in pairs: lane bit 0 and bit 4 are
-  // the slow-axis position, bits 1-3 the fast-axis one, so lanes l and l ^ 1 read the same
-  // fast-axis operand and lanes l and l ^ 2 the same slow-axis operand (CUTLASS's SIMT warp
-  // policies interleave their lanes likewise: RowMajorInterleaved<2>).
+  // multiple of 4 (a quarter of the load instructions), with the lanes placed so that both loads
+  // agree in pairs: a warp covers 8 threads along the tile's fast axis by 4 along the other, lane
+  // bits 1-3 the fast-axis position and bits 0 and 4 the slow-axis one, so lanes l and l ^ 1 read
+  // the same fast-axis operand and lanes l and l ^ 2 the same slow-axis operand (CUTLASS's SIMT
+  // warp policies interleave their lanes likewise: RowMajorInterleaved<2>). On an H200 the 64 x 64
+  // tiles ran 1.03-1.28x faster with these fragments than with strided ones wherever K spans more
+  // than one slice, and no faster with the lanes in plain order (lane % 8, lane / 8; that layout
+  // was deleted): the issue slots the vector loads save, not the shared-memory return path, made
+  // the difference (bench/TUNING.md, prediction 1).
   contiguous_paired_lanes,
   // Not FP32: the operands are rounded to TF32 as they are staged in shared memory and each warp
   // multiplies them on the tensor cores (mma.sync m16n8k8, tensor_cores.cuh), so the sums are
@@ -60,7 +62,7 @@ enum class Fragments {
 };
 
 SGAN_HOST_DEVICE constexpr bool is_contiguous(Fragments f) {
-  return f == Fragments::contiguous || f == Fragments::contiguous_paired_lanes;
+  return f == Fragments::contiguous_paired_lanes;
 }
 
 // The block tile: bm x bn outputs per block, tm x tn per thread, k consumed bk at a time.
@@ -96,8 +98,8 @@ __device__ __forceinline__ void place_fp32_thread(int t, int& fast, int& slow) {
     static_assert(FastThreads % 8 == 0 && SlowThreads % 4 == 0, "a warp covers 8 x 4 threads");
     constexpr int warps_along_fast = FastThreads / 8;
     const int lane = t % warp_size, warp = t / warp_size;
-    const int lane_fast = F == Fragments::contiguous ? lane % 8 : (lane >> 1) & 7;
-    const int lane_slow = F == Fragments::contiguous ? lane / 8 : (lane & 1) | (lane >> 4) << 1;
+    const int lane_fast = (lane >> 1) & 7;
+    const int lane_slow = (lane & 1) | (lane >> 4) << 1;
     fast = warp % warps_along_fast * 8 + lane_fast;
     slow = warp / warps_along_fast * 4 + lane_slow;
   }

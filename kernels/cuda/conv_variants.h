@@ -12,13 +12,18 @@
 namespace sgan::cuda {
 
 enum class ConvVariant {
-  // Each thread's 4 x 4 accumulators strided across the tile, read with scalar shared loads.
+  // The default, each tile family on the fragments measured fastest for it (2026-12-04, an H200,
+  // bench/results/2026-12-04-6f1563c-NVIDIA-H200/): the 64 x 64 tiles (forward and backward_data
+  // of more than 32 channels whose K spans more than one slice, backward_weight of more than 32
+  // rows) on contiguous_fragments_paired_lanes, 1.03-1.28x faster there than strided_fragments;
+  // every other tile on strided_fragments, including the 64 x 64 forward of one slice of K
+  // (D.conv1's K = 9: 0.72-0.74x, its output stores less coalesced).
+  measured_tiles,
+  // Each thread's 4 x 4 accumulators strided across the tile, read with scalar shared loads (the
+  // default until 2026-12-04).
   strided_fragments,
-  // 4 adjacent rows x 4 adjacent columns a thread, read with 16-byte shared loads: a quarter of
-  // the shared-memory instructions (bench/TUNING.md, prediction 1).
-  contiguous_fragments,
-  // contiguous_fragments with the lanes interleaved so that every shared load's lanes agree in
-  // pairs, which halves the shared-memory return cycles (prediction 1, revised).
+  // 4 adjacent rows x 4 adjacent columns a thread, read with 16-byte shared loads, the lanes
+  // interleaved so that every shared load's lanes agree in pairs (bench/TUNING.md, prediction 1).
   contiguous_fragments_paired_lanes,
   // strided_fragments, with a product of one column (N = 1) or one row (backward_weight's M = 1)
   // on a 256 x 1 (1 x 256) tile instead of the 256 x 4 (4 x 256) one, whose other 3 columns
@@ -45,10 +50,10 @@ enum class ConvVariant {
   tf32_tensor_cores,
 };
 
-inline constexpr ConvVariant default_conv_variant = ConvVariant::strided_fragments;
+inline constexpr ConvVariant default_conv_variant = ConvVariant::measured_tiles;
 // The FP32 variants, which compute the default's bits exactly; tf32_tensor_cores is not one.
 inline constexpr ConvVariant conv_variants[] = {
-    ConvVariant::strided_fragments, ConvVariant::contiguous_fragments,
+    ConvVariant::measured_tiles, ConvVariant::strided_fragments,
     ConvVariant::contiguous_fragments_paired_lanes, ConvVariant::one_column_tiles};
 // The FP32 variants that sum in another order: held to the CPU reference only.
 inline constexpr ConvVariant reordered_conv_variants[] = {ConvVariant::split_k_small_grids,
@@ -56,10 +61,10 @@ inline constexpr ConvVariant reordered_conv_variants[] = {ConvVariant::split_k_s
 
 constexpr const char* conv_variant_name(ConvVariant v) {
   switch (v) {
+  case ConvVariant::measured_tiles:
+    return "measured_tiles";
   case ConvVariant::strided_fragments:
     return "strided_fragments";
-  case ConvVariant::contiguous_fragments:
-    return "contiguous_fragments";
   case ConvVariant::contiguous_fragments_paired_lanes:
     return "contiguous_fragments_paired_lanes";
   case ConvVariant::one_column_tiles:

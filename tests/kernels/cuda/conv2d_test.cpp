@@ -39,10 +39,10 @@ template <cuda::ConvVariant Variant> struct Conv2dCuda {
 };
 
 // Every variant of the implicit-GEMM kernels (kernels/cuda/conv_variants.h), the default included.
+SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaMeasuredTilesTest,
+                           Conv2dCuda<cuda::ConvVariant::measured_tiles>)
 SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaStridedFragmentsTest,
                            Conv2dCuda<cuda::ConvVariant::strided_fragments>)
-SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaContiguousFragmentsTest,
-                           Conv2dCuda<cuda::ConvVariant::contiguous_fragments>)
 SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaContiguousFragmentsPairedLanesTest,
                            Conv2dCuda<cuda::ConvVariant::contiguous_fragments_paired_lanes>)
 SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaOneColumnTilesTest,

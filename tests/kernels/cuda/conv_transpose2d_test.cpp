@@ -36,10 +36,10 @@ template <cuda::ConvVariant Variant> struct ConvTranspose2dCuda {
 };
 
 // Every variant of the implicit-GEMM kernels (kernels/cuda/conv_variants.h), the default included.
+SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaMeasuredTilesTest,
+                           ConvTranspose2dCuda<cuda::ConvVariant::measured_tiles>)
 SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaStridedFragmentsTest,
                            ConvTranspose2dCuda<cuda::ConvVariant::strided_fragments>)
-SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaContiguousFragmentsTest,
-                           ConvTranspose2dCuda<cuda::ConvVariant::contiguous_fragments>)
 SGAN_CONV_GPU_CHECK_SUITES(
     ConvTranspose2dCudaContiguousFragmentsPairedLanesTest,
     ConvTranspose2dCuda<cuda::ConvVariant::contiguous_fragments_paired_lanes>)
