@@ -254,10 +254,11 @@ stage_bench() {
 
 # ncu over sgan_bench_kernels' smoke mode (each case called once or twice; ncu replays each launch
 # per section) on the cases SGAN_PROFILE_CASES matches (a Google Benchmark filter; default the
-# convolutions at batch 64, D's layers seeing 3n = 192 rows, in every kernel variant of
-# kernels/cuda/conv_variants.h), profiling the kernels
+# convolution cases still slower than cuDNN on 2026-12-04 and the candidates written for them, in
+# every kernel variant of kernels/cuda/conv_variants.h: G.to_image and G.deconv1 at batch 64, and
+# D.conv1 at 3n = 192 for its split second passes and bias gradient), profiling the kernels
 # SGAN_PROFILE_KERNELS matches (default ours: add cuDNN's names to see what it reaches), at most
-# SGAN_PROFILE_LAUNCHES of them. Clocks as found (--clock-control none, METHOD.md). The report
+# SGAN_PROFILE_LAUNCHES of them (~0.65 s each). Clocks as found (--clock-control none, METHOD.md). The report
 # (.ncu-rep) and its details page as CSV, which this machine can read without ncu.
 stage_profile() {
   local ncu candidate
@@ -267,13 +268,13 @@ stage_profile() {
   done
   [ -n "$ncu" ] || { log "no ncu: not on the PATH, in /usr/local/cuda/bin or /opt/nvidia/nsight-compute"; return 1; }
   local status=0
-  bounded "$ncu" --clock-control none --kernel-name "regex:${SGAN_PROFILE_KERNELS:-conv_gemm_kernel|weight_grad_kernel|sum_partials_kernel}" \
-    --launch-count "${SGAN_PROFILE_LAUNCHES:-150}" --section SpeedOfLight \
+  bounded "$ncu" --clock-control none --kernel-name "regex:${SGAN_PROFILE_KERNELS:-conv_gemm_kernel|weight_grad_kernel|sum_partials_kernel|finish_split_kernel|conv_direct|channel_sum|sum_channel_parts}" \
+    --launch-count "${SGAN_PROFILE_LAUNCHES:-200}" --section SpeedOfLight \
     --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis --section Occupancy \
     --section LaunchStats --section WarpStateStats --section SchedulerStats \
     --export "$WORK/$STAMP-profile" --force-overwrite \
     "$BUILD_DIR/bin/sgan_bench_kernels" --smoke \
-    "--benchmark_filter=${SGAN_PROFILE_CASES:-^(candidate/[^/]+/)?conv.*/n(64|192)/}" \
+    "--benchmark_filter=${SGAN_PROFILE_CASES:-^(candidate/[^/]+/)?conv.*/(article\.G\.(to_image|deconv1)/n64|article\.D\.conv1/n192)/}" \
     > "$WORK/$STAMP-profile.log" 2>&1 || status=$?
   if [ -f "$WORK/$STAMP-profile.ncu-rep" ]; then
     "$ncu" --import "$WORK/$STAMP-profile.ncu-rep" --page details --csv \

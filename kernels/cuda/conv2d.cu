@@ -87,11 +87,14 @@ void require(bool ok, const std::string& what) {
 }
 
 // sum_z partials[z][e] with z in increasing order (each part `size` floats): what the second,
-// fixed-order pass of every split product adds up.
+// fixed-order pass of every split product adds up. Unrolled so that 8 of a thread's loads are in
+// flight at once (the additions keep their order): D.conv1's backward_weight adds 262 parts for
+// each of its 576 weights on 3 blocks, 17 of its 58 us on an H200 (ncu, 2026-12-04).
 __device__ float sum_of_parts(const float* __restrict__ partials, std::int64_t size, int splits,
                               std::int64_t e) {
   float sum = 0.0f;
-  for (int z = 0; z < splits; ++z) sum += partials[z * size + e];
+#pragma unroll 8
+  for (int z = 0; z < splits; ++z) sum += __ldg(partials + z * size + e);
   return sum;
 }
 
@@ -103,21 +106,47 @@ __global__ void sum_partials_kernel(std::int64_t size, int splits,
     dw[e] += sum_of_parts(partials, size, splits, e);
 }
 
-// db[c] += sum over (image, p) of dy[image, c, p]: one block per channel, each thread a strided
-// share of the channel's images x pixels in a fixed order, then a fixed-order block sum.
+// The bias gradient's channel sums, db[c] += sum over (image, p) of dy[image, c, p], with each
+// channel's m = images x pixels values split into parts of channel_sum_share values, a block a
+// (part, channel), each thread summing a strided share of its part (8 values, loads independent
+// of one another) before a fixed-order block sum; where a channel has several parts, a second
+// pass adds them in order. One block a channel, as before 2026-12-04, put G.to_image's 1-channel
+// bias gradient on a single block (50,176 values at batch 64: 39.5 us on an H200 against cuDNN's
+// 27, bench/TUNING.md, prediction 15) and D.conv1's 64 channels on 64 of 132 SMs.
+constexpr int channel_sum_share = 8 * reduction_threads;
+
+// partials[c parts + part] (or db[c] += it, with one part): the part's sum in a fixed order.
 __global__ void channel_sum_kernel(int channels, int per_channel, FastDivmod image_pixels,
-                                   const float* __restrict__ dy, float* __restrict__ db) {
+                                   const float* __restrict__ dy, float* __restrict__ partials,
+                                   float* __restrict__ db) {
   __shared__ float scratch[warp_size];
-  const int c = blockIdx.x;
+  const int part = blockIdx.x, c = blockIdx.y;
   const std::int64_t pixels = image_pixels.divisor;
+  const int end = min(per_channel, (part + 1) * channel_sum_share);
   float sum = 0.0f;
-  for (int e = threadIdx.x; e < per_channel; e += blockDim.x) {
+  for (int e = part * channel_sum_share + threadIdx.x; e < end; e += blockDim.x) {
     int image, p;
     image_pixels.divmod(e, image, p);
-    sum += dy[(std::int64_t(image) * channels + c) * pixels + p];
+    sum += __ldg(dy + (std::int64_t(image) * channels + c) * pixels + p);
   }
   sum = block_sum(sum, scratch);
-  if (threadIdx.x == 0) db[c] += sum;
+  if (threadIdx.x != 0) return;
+  if (gridDim.x == 1)
+    db[c] += sum;
+  else
+    partials[c * std::int64_t(gridDim.x) + part] = sum;
+}
+
+// db[c] += partials[c parts + 0] + ... + partials[c parts + parts - 1], in that order.
+__global__ void sum_channel_parts_kernel(int channels, int parts,
+                                         const float* __restrict__ partials,
+                                         float* __restrict__ db) {
+  const int c = blockIdx.x * blockDim.x + threadIdx.x;
+  if (c >= channels) return;
+  float sum = 0.0f;
+#pragma unroll 8
+  for (int z = 0; z < parts; ++z) sum += __ldg(partials + c * std::int64_t(parts) + z);
+  db[c] += sum;
 }
 
 template <class GemmTile, class Problem>
@@ -145,7 +174,7 @@ void launch_conv_gemm(const Problem& problem, std::int64_t max_rows, int channel
 // backward_data at batch 64 (3,136 rows x 128 columns, K = 2,048: 98 blocks, 12.5% occupancy,
 // 194 us against cuDNN's 125), split until about wide_split_target_blocks: three (backward_data,
 // 80 registers a thread) or four (forward, 62) of those blocks fit an SM (ncu, same run), so
-// three an SM of an H200's 132 is at most one wave for either (prediction 13). Each part sums at
+// three an SM of an H200's 132 is at most one wave for either (prediction 14). Each part sums at
 // least min_slices_per_split slices; the parts are added in a fixed order by a second pass, which
 // applies the bias and activation.
 constexpr std::int64_t few_split_target_blocks = 1056;
@@ -563,10 +592,24 @@ void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* d
 void channel_sum_accumulate(int images, int channels, std::int64_t pixels, const float* dy,
                             float* db, cudaStream_t stream) {
   const std::int64_t per_channel = images * pixels;
-  require(per_channel <= std::int64_t(2147483647), "more than 2^31 - 1 values per channel");
+  require(per_channel <= std::int64_t(2147483647) - channel_sum_share,
+          "more than 2^31 - 2^11 values per channel");
   if (channels == 0 || per_channel == 0) return;
-  launch({static_cast<unsigned int>(channels), reduction_threads, stream}, channel_sum_kernel,
-         channels, static_cast<int>(per_channel), FastDivmod(static_cast<int>(pixels)), dy, db);
+  require(channels <= max_grid_yz, "more than 65535 channels");
+  const std::int64_t parts = ceil_div64(per_channel, channel_sum_share);
+  const dim3 grid(static_cast<unsigned int>(parts), static_cast<unsigned int>(channels));
+  const FastDivmod image_pixels(static_cast<int>(pixels));
+  if (parts == 1) {
+    launch({grid, reduction_threads, stream}, channel_sum_kernel, channels,
+           static_cast<int>(per_channel), image_pixels, dy, nullptr, db);
+    return;
+  }
+  const StreamScratch<float> partials(static_cast<std::size_t>(parts * channels), stream);
+  launch({grid, reduction_threads, stream}, channel_sum_kernel, channels,
+         static_cast<int>(per_channel), image_pixels, dy, partials.get(), db);
+  launch({static_cast<unsigned int>(ceil_div64(channels, reduction_threads)), reduction_threads,
+          stream},
+         sum_channel_parts_kernel, channels, static_cast<int>(parts), partials.get(), db);
 }
 
 void conv2d_backward_bias(const Conv2dShape& s, const float* dy, float* db, cudaStream_t stream) {

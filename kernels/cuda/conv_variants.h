@@ -35,7 +35,7 @@ enum class ConvVariant {
   // multiprocessor, wider products until it holds one wave of the 64 x 64 tile; the parts are
   // added in a fixed order by a second pass with the bias and activation. backward_weight of one
   // row is split as finely as the few-column products. Sums in another order than the default, so
-  // not bitwise equal to it (bench/TUNING.md, predictions 11 and 13).
+  // not bitwise equal to it (bench/TUNING.md, predictions 11 and 14).
   split_k_small_grids,
   // conv2d forward with c_out <= 4 as a direct convolution (kernels/cuda/conv_direct.cuh): a
   // block stages a 16 x 16 output tile's input patch (tile + kernel - 1 halo) and weights in
