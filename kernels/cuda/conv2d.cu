@@ -376,16 +376,7 @@ bool direct_geometry(const Conv2dShape& s, std::int64_t max_chunk, conv::DirectG
   if (s.c_out < 1 || s.c_out > DirectTile::max_channels || s.c_in < 1 ||
       patch_size > DirectTile::patch_floats || max_chunk < 1)
     return false;
-  g.c_in = s.c_in;
-  g.h_in = s.h_in;
-  g.w_in = s.w_in;
-  g.h_out = s.h_out;
-  g.w_out = s.w_out;
-  g.kh = s.kh;
-  g.kw = s.kw;
-  g.stride = s.stride;
-  g.pad_top = s.pad_top;
-  g.pad_left = s.pad_left;
+  static_cast<Conv2dShape&>(g) = s;
   g.tiles_w = static_cast<int>(ceil_div64(s.w_out, DirectTile::cols));
   g.chunk = static_cast<int>(std::min<std::int64_t>(
       {std::int64_t(s.c_in), DirectTile::patch_floats / patch_size, max_chunk}));
@@ -453,7 +444,6 @@ bool try_direct_backward_weight(const Conv2dShape& s, const float* x, const floa
     return false;
   p.x = x;
   p.dy = dy;
-  p.images = s.n;
   p.images_per_block = static_cast<int>(images_per_block);
   const StreamScratch<float> partials(static_cast<std::size_t>(parts * size), stream);
   const dim3 grid(static_cast<unsigned int>(tiles), static_cast<unsigned int>(chunks),

@@ -37,10 +37,8 @@ struct DirectTile {
   static constexpr int weight_floats = 2048;
 };
 
-// Where a direct convolution's tiles and patches lie, shared by its forward and backward_weight.
-struct DirectGeometry {
-  int c_in = 0, h_in = 0, w_in = 0, h_out = 0, w_out = 0;
-  int kh = 0, kw = 0, stride = 1, pad_top = 0, pad_left = 0;
+// The convolution and where its tiles and patches lie, shared by the forward and backward_weight.
+struct DirectGeometry : Conv2dShape {
   int tiles_w = 0;       // output tiles across a row of the image
   int chunk = 0;         // input channels staged at a time
   FastDivmod patch_size; // e -> (chunk channel, patch pixel): ((rows - 1) stride + kh) columns
@@ -165,7 +163,6 @@ struct DirectWeightGradProblem {
   const float* x = nullptr;
   const float* dy = nullptr;
   DirectGeometry g;
-  int images = 0;           // n
   int images_per_block = 1; // the image group of blockIdx.z
 };
 
@@ -190,7 +187,7 @@ __global__ void __launch_bounds__(DirectTile::threads)
   const int channels = min(g.chunk, g.c_in - c0);
   const int taps = g.kh * g.kw;
   const int image_begin = static_cast<int>(blockIdx.z) * p.images_per_block;
-  const int image_end = min(p.images, image_begin + p.images_per_block);
+  const int image_end = min(g.n, image_begin + p.images_per_block);
   const std::int64_t in_image = std::int64_t(g.c_in) * g.h_in * g.w_in;
   const std::int64_t out_plane = std::int64_t(g.h_out) * g.w_out;
 
