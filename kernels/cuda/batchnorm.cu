@@ -21,29 +21,63 @@ namespace sgan::cuda {
 namespace {
 
 // Offset in [n, c, spatial] of channel ch's j-th value, j = i * spatial + k (sample i, position
-// k). For BatchNorm1d (spatial 1) a channel's values are c apart.
-__device__ inline std::int64_t channel_value_offset(const BatchNormShape& s, int ch,
-                                                    std::uint32_t j) {
+// k); `spatial` divides by s.spatial. For BatchNorm1d (spatial 1) a channel's values are c apart.
+__device__ inline std::int64_t
+channel_value_offset(const BatchNormShape& s, const FastDivmod& spatial, int ch, std::uint32_t j) {
   if (s.spatial == 1) return std::int64_t(j) * s.c + ch;
-  const std::uint32_t spatial = s.spatial;
-  const std::uint32_t i = j / spatial, k = j - i * spatial;
-  return (std::int64_t(i) * s.c + ch) * spatial + k;
+  int i, k;
+  spatial.divmod(int(j), i, k);
+  return (std::int64_t(i) * s.c + ch) * s.spatial + k;
 }
 
-__global__ void batchnorm_forward_train_kernel(
-    BatchNormShape s, BatchNormHyper hyper, Activation epilogue, const float* __restrict__ x,
-    const float* __restrict__ gamma, const float* __restrict__ beta, float* __restrict__ y,
-    float* running_mean, float* running_var, float* saved_mean, float* saved_invstd) {
+// How many of its channel's values a thread loads at once (j = t, t + T, ..., t + (R - 1) T for
+// T threads), all issued before the first is used. One value a trip of the loop, as before
+// 2026-12-04, left each thread one load in flight and a channel of m values ~m / 512 memory round
+// trips: 16 us for article G's bn2 at batch 64 (12,544 values a channel) against cuDNN's 8 on an
+// H200 (bench/TUNING.md, prediction 16). Where the channel fits (m <= T R: up to 16,384 values) the
+// values stay in registers for the second pass instead of being read again. Each thread still adds
+// its values in increasing j, so the sums, and every output, have the bits of the one-a-trip loop.
+// ptxas (sm_90): 104 registers forward, 114 backward, no spills (at most 128 for 512 threads).
+constexpr int forward_values_a_thread = 32;
+constexpr int backward_values_a_thread = 32;
+constexpr int channel_block_max_threads = 512;
+
+// v[r] = x[channel value base + r T] for the values below m, 0 past it.
+template <int R>
+__device__ inline void load_channel_values(const BatchNormShape& s, const FastDivmod& spatial,
+                                           int ch, std::uint32_t m, std::uint32_t base,
+                                           const float* __restrict__ x, float (&v)[R]) {
+#pragma unroll
+  for (int r = 0; r < R; ++r) {
+    const std::uint32_t j = base + r * blockDim.x;
+    v[r] = j < m ? x[channel_value_offset(s, spatial, ch, j)] : 0.0f;
+  }
+}
+
+__global__ void __launch_bounds__(channel_block_max_threads)
+    batchnorm_forward_train_kernel(BatchNormShape s, FastDivmod spatial, BatchNormHyper hyper,
+                                   Activation epilogue, const float* __restrict__ x,
+                                   const float* __restrict__ gamma, const float* __restrict__ beta,
+                                   float* __restrict__ y, float* running_mean, float* running_var,
+                                   float* saved_mean, float* saved_invstd) {
+  constexpr int R = forward_values_a_thread;
   __shared__ double scratch[warp_size];
   const int ch = blockIdx.x;
   const std::uint32_t m = std::uint32_t(s.n) * std::uint32_t(s.spatial);
+  const std::uint32_t chunk = blockDim.x * R; // values a block loads at once
 
-  const double shift = x[channel_value_offset(s, ch, 0)];
+  const double shift = x[channel_value_offset(s, spatial, ch, 0)];
   double shifted_sum = 0, shifted_squares = 0;
-  for (std::uint32_t j = threadIdx.x; j < m; j += blockDim.x) {
-    const double d = double(x[channel_value_offset(s, ch, j)]) - shift;
-    shifted_sum += d;
-    shifted_squares += d * d;
+  float v[R];
+  for (std::uint32_t base = threadIdx.x; base < m; base += chunk) {
+    load_channel_values(s, spatial, ch, m, base, x, v);
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+      if (base + r * blockDim.x >= m) break;
+      const double d = double(v[r]) - shift;
+      shifted_sum += d;
+      shifted_squares += d * d;
+    }
   }
   shifted_sum = block_sum(shifted_sum, scratch);
   shifted_squares = block_sum(shifted_squares, scratch);
@@ -67,9 +101,15 @@ __global__ void batchnorm_forward_train_kernel(
   // matters once |mean| >> std.
   const double scale = double(gamma[ch]) * invstd;
   const float bias = beta[ch];
-  for (std::uint32_t j = threadIdx.x; j < m; j += blockDim.x) {
-    const std::int64_t at = channel_value_offset(s, ch, j);
-    y[at] = activation_apply(epilogue, float((double(x[at]) - mean) * scale) + bias);
+  for (std::uint32_t base = threadIdx.x; base < m; base += chunk) {
+    if (m > chunk) load_channel_values(s, spatial, ch, m, base, x, v); // else v holds them
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+      const std::uint32_t j = base + r * blockDim.x;
+      if (j >= m) break;
+      y[channel_value_offset(s, spatial, ch, j)] =
+          activation_apply(epilogue, float((double(v[r]) - mean) * scale) + bias);
+    }
   }
 }
 
@@ -91,22 +131,31 @@ batchnorm_forward_eval_kernel(BatchNormShape s, BatchNormHyper hyper, Activation
 // dbeta += sum dy, dgamma += sum dy xhat, then
 // dx = gamma invstd (dy - sum dy / m - xhat sum dy xhat / m). dx may alias dy: each thread reads
 // dy[j] before writing dx[j], and the reduction's barriers order the two passes.
-__global__ void batchnorm_backward_kernel(BatchNormShape s, const float* __restrict__ x,
-                                          const float* dy, const float* __restrict__ gamma,
-                                          const float* __restrict__ saved_mean,
-                                          const float* __restrict__ saved_invstd, float* dx,
-                                          float* dgamma, float* dbeta) {
+__global__ void __launch_bounds__(channel_block_max_threads)
+    batchnorm_backward_kernel(BatchNormShape s, FastDivmod spatial, const float* __restrict__ x,
+                              const float* dy, const float* __restrict__ gamma,
+                              const float* __restrict__ saved_mean,
+                              const float* __restrict__ saved_invstd, float* dx, float* dgamma,
+                              float* dbeta) {
+  constexpr int R = backward_values_a_thread;
   __shared__ double scratch[warp_size];
   const int ch = blockIdx.x;
   const std::uint32_t m = std::uint32_t(s.n) * std::uint32_t(s.spatial);
+  const std::uint32_t chunk = blockDim.x * R;
   const float mean = saved_mean[ch], invstd = saved_invstd[ch];
 
   double sum_dy = 0, sum_dy_xhat = 0;
-  for (std::uint32_t j = threadIdx.x; j < m; j += blockDim.x) {
-    const std::int64_t at = channel_value_offset(s, ch, j);
-    const double g = dy[at];
-    sum_dy += g;
-    sum_dy_xhat += g * ((double(x[at]) - mean) * invstd);
+  float xs[R], gs[R];
+  for (std::uint32_t base = threadIdx.x; base < m; base += chunk) {
+    load_channel_values(s, spatial, ch, m, base, x, xs);
+    load_channel_values(s, spatial, ch, m, base, dy, gs);
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+      if (base + r * blockDim.x >= m) break;
+      const double g = gs[r];
+      sum_dy += g;
+      sum_dy_xhat += g * ((double(xs[r]) - mean) * invstd);
+    }
   }
   sum_dy = block_sum(sum_dy, scratch);
   sum_dy_xhat = block_sum(sum_dy_xhat, scratch);
@@ -118,10 +167,18 @@ __global__ void batchnorm_backward_kernel(BatchNormShape s, const float* __restr
 
   const float scale = gamma[ch] * invstd;
   const float mean_dy = float(sum_dy / m), mean_dy_xhat = float(sum_dy_xhat / m);
-  for (std::uint32_t j = threadIdx.x; j < m; j += blockDim.x) {
-    const std::int64_t at = channel_value_offset(s, ch, j);
-    const float xhat = (x[at] - mean) * invstd;
-    dx[at] = scale * (dy[at] - mean_dy - xhat * mean_dy_xhat);
+  for (std::uint32_t base = threadIdx.x; base < m; base += chunk) {
+    if (m > chunk) { // else xs and gs hold them
+      load_channel_values(s, spatial, ch, m, base, x, xs);
+      load_channel_values(s, spatial, ch, m, base, dy, gs);
+    }
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+      const std::uint32_t j = base + r * blockDim.x;
+      if (j >= m) break;
+      const float xhat = (xs[r] - mean) * invstd;
+      dx[channel_value_offset(s, spatial, ch, j)] = scale * (gs[r] - mean_dy - xhat * mean_dy_xhat);
+    }
   }
 }
 
@@ -135,7 +192,7 @@ std::uint32_t checked_values_per_channel(const BatchNormShape& s) {
 // Enough warps to cover the channel's values, at most 512 threads: a BatchNorm1d channel of 100
 // values gets 4 warps, a 64 x 28 x 28 channel 16 warps that each loop over it.
 int channel_block_threads(std::uint32_t m) {
-  constexpr std::uint32_t max_threads = 512;
+  constexpr std::uint32_t max_threads = channel_block_max_threads;
   const std::uint32_t warps = (m + warp_size - 1) / warp_size;
   return int(warps * warp_size < max_threads ? warps * warp_size : max_threads);
 }
@@ -153,7 +210,8 @@ void batchnorm_forward_train(BatchNormVariant variant, const BatchNormShape& s,
     return split_channels::forward_train(s, hyper, x, gamma, beta, y, running_mean, running_var,
                                          saved_mean, saved_invstd, epilogue, stream);
   launch({unsigned(s.c), channel_block_threads(m), stream}, batchnorm_forward_train_kernel, s,
-         hyper, epilogue, x, gamma, beta, y, running_mean, running_var, saved_mean, saved_invstd);
+         FastDivmod(s.spatial), hyper, epilogue, x, gamma, beta, y, running_mean, running_var,
+         saved_mean, saved_invstd);
 }
 
 void batchnorm_forward_eval(BatchNormVariant variant, const BatchNormShape& s,
@@ -181,8 +239,8 @@ void batchnorm_backward(BatchNormVariant variant, const BatchNormShape& s, const
   if (variant == BatchNormVariant::split_channels)
     return split_channels::backward(s, x, dy, gamma, saved_mean, saved_invstd, dx, dgamma, dbeta,
                                     stream);
-  launch({unsigned(s.c), channel_block_threads(m), stream}, batchnorm_backward_kernel, s, x, dy,
-         gamma, saved_mean, saved_invstd, dx, dgamma, dbeta);
+  launch({unsigned(s.c), channel_block_threads(m), stream}, batchnorm_backward_kernel, s,
+         FastDivmod(s.spatial), x, dy, gamma, saved_mean, saved_invstd, dx, dgamma, dbeta);
 }
 
 void batchnorm_forward_train(const BatchNormShape& s, const BatchNormHyper& hyper, const float* x,
