@@ -50,6 +50,10 @@ template <> struct Tiles<Fragments::tf32_tensor_cores> {
 using OneColumnTile = Tile<256, 1, 16, 1, 1>;
 using OneRowWeightTile = Tile<1, 256, 16, 1, 1>;
 
+// The large_thread_tiles variant's tiles: 8 x 4 paired-lane accumulators a thread on 256 threads.
+using LargeThreadTile = Tile<128, 64, 16, 8, 4, Fragments::contiguous_paired_lanes>;
+using LargeThreadWeightTile = Tile<64, 128, 16, 4, 8, Fragments::contiguous_paired_lanes>;
+
 // backward_weight splits its K = n h_out w_out until there are about this many blocks (two for
 // each of an H100's 132 SMs).
 constexpr std::int64_t weight_grad_target_blocks = 264;
@@ -255,6 +259,12 @@ void run_conv_gemm(ConvVariant variant, const Problem& problem, std::int64_t max
     return run_conv_gemm<Fragments::strided>(problem, max_rows, channels, phases, bias, epilogue,
                                              out, stream);
   case ConvVariant::strided_fragments:
+    return run_conv_gemm<Fragments::strided>(problem, max_rows, channels, phases, bias, epilogue,
+                                             out, stream);
+  case ConvVariant::large_thread_tiles:
+    if (channels > 32 && max_k > LargeThreadTile::bk)
+      return launch_conv_gemm<LargeThreadTile>(problem, max_rows, channels, phases, bias, epilogue,
+                                               out, stream);
     return run_conv_gemm<Fragments::strided>(problem, max_rows, channels, phases, bias, epilogue,
                                              out, stream);
   case ConvVariant::contiguous_fragments_paired_lanes:
@@ -555,6 +565,9 @@ void conv2d_backward_weight(ConvVariant variant, const Conv2dShape& s, const flo
       return launch_weight_grad<Tiles<Fragments::contiguous_paired_lanes>::weight>(p, dw, stream);
     return run_weight_grad<Fragments::strided>(p, dw, stream);
   case ConvVariant::strided_fragments:
+    return run_weight_grad<Fragments::strided>(p, dw, stream);
+  case ConvVariant::large_thread_tiles:
+    if (p.rows > 32) return launch_weight_grad<LargeThreadWeightTile>(p, dw, stream);
     return run_weight_grad<Fragments::strided>(p, dw, stream);
   case ConvVariant::contiguous_fragments_paired_lanes:
     return run_weight_grad<Fragments::contiguous_paired_lanes>(p, dw, stream);

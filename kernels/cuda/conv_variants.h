@@ -25,6 +25,11 @@ enum class ConvVariant {
   // 4 adjacent rows x 4 adjacent columns a thread, read with 16-byte shared loads, the lanes
   // interleaved so that every shared load's lanes agree in pairs (bench/TUNING.md, prediction 1).
   contiguous_fragments_paired_lanes,
+  // measured_tiles with 8 x 4 accumulators a thread instead of 4 x 4 where it runs the paired-lane
+  // fragments: 128 x 64 tiles for forward / backward_data, 64 x 128 for backward_weight, so a
+  // thread does 32 FMAs for 3 16-byte shared loads a k and its slice's gathers serve twice the
+  // FMAs (bench/TUNING.md, prediction 17).
+  large_thread_tiles,
   // strided_fragments, with a product of one column (N = 1) or one row (backward_weight's M = 1)
   // on a 256 x 1 (1 x 256) tile instead of the 256 x 4 (4 x 256) one, whose other 3 columns
   // (rows) are zeros: 2/5 of the shared-memory reads per useful FMA (bench/TUNING.md,
@@ -54,7 +59,8 @@ inline constexpr ConvVariant default_conv_variant = ConvVariant::measured_tiles;
 // The FP32 variants, which compute the default's bits exactly; tf32_tensor_cores is not one.
 inline constexpr ConvVariant conv_variants[] = {
     ConvVariant::measured_tiles, ConvVariant::strided_fragments,
-    ConvVariant::contiguous_fragments_paired_lanes, ConvVariant::one_column_tiles};
+    ConvVariant::contiguous_fragments_paired_lanes, ConvVariant::large_thread_tiles,
+    ConvVariant::one_column_tiles};
 // The FP32 variants that sum in another order: held to the CPU reference only.
 inline constexpr ConvVariant reordered_conv_variants[] = {ConvVariant::split_k_small_grids,
                                                           ConvVariant::direct_few_channels};
@@ -67,6 +73,8 @@ constexpr const char* conv_variant_name(ConvVariant v) {
     return "strided_fragments";
   case ConvVariant::contiguous_fragments_paired_lanes:
     return "contiguous_fragments_paired_lanes";
+  case ConvVariant::large_thread_tiles:
+    return "large_thread_tiles";
   case ConvVariant::one_column_tiles:
     return "one_column_tiles";
   case ConvVariant::split_k_small_grids:
