@@ -268,7 +268,7 @@ stage_profile() {
   done
   [ -n "$ncu" ] || { log "no ncu: not on the PATH, in /usr/local/cuda/bin or /opt/nvidia/nsight-compute"; return 1; }
   local status=0
-  bounded "$ncu" --clock-control none --kernel-name "regex:${SGAN_PROFILE_KERNELS:-conv_gemm_kernel|weight_grad_kernel|sum_partials_kernel|finish_split_kernel|conv_direct|channel_sum|sum_channel_parts}" \
+  bounded "$ncu" --clock-control none --kernel-name "regex:${SGAN_PROFILE_KERNELS:-conv_gemm_kernel|weight_grad_kernel|sum_partials_kernel|finish_split_kernel|conv_direct|channel_sum}" \
     --launch-count "${SGAN_PROFILE_LAUNCHES:-200}" --section SpeedOfLight \
     --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis --section Occupancy \
     --section LaunchStats --section WarpStateStats --section SchedulerStats \

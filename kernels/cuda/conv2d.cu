@@ -102,7 +102,8 @@ __device__ float sum_of_parts(const float* __restrict__ partials, std::int64_t s
   return sum;
 }
 
-// dw[e] += sum_z partials[z][e]: the second pass of the split backward_weight reduction.
+// dw[e] += sum_z partials[z][e]: the second pass of the split backward_weight reductions and of
+// the split bias gradient.
 __global__ void sum_partials_kernel(std::int64_t size, int splits,
                                     const float* __restrict__ partials, float* __restrict__ dw) {
   for (std::int64_t e = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; e < size;
@@ -114,12 +115,13 @@ __global__ void sum_partials_kernel(std::int64_t size, int splits,
 // channel's m = images x pixels values split into parts of channel_sum_share values, a block a
 // (part, channel), each thread summing a strided share of its part (8 values, loads independent
 // of one another) before a fixed-order block sum; where a channel has several parts, a second
-// pass adds them in order. One block a channel, as before 2026-12-04, put G.to_image's 1-channel
-// bias gradient on a single block (50,176 values at batch 64: 39.5 us on an H200 against cuDNN's
-// 27, bench/TUNING.md, prediction 15) and D.conv1's 64 channels on 64 of 132 SMs.
+// pass (sum_partials_kernel) adds them in order. One block a channel, as before 2026-12-04, put
+// G.to_image's 1-channel bias gradient on a single block (50,176 values at batch 64: 39.5 us on an
+// H200 against cuDNN's 27, bench/TUNING.md, prediction 15) and D.conv1's 64 channels on 64 of 132
+// SMs.
 constexpr int channel_sum_share = 8 * reduction_threads;
 
-// partials[c parts + part] (or db[c] += it, with one part): the part's sum in a fixed order.
+// partials[part channels + c] (or db[c] += it, with one part): the part's sum in a fixed order.
 __global__ void channel_sum_kernel(int channels, int per_channel, FastDivmod image_pixels,
                                    const float* __restrict__ dy, float* __restrict__ partials,
                                    float* __restrict__ db) {
@@ -138,19 +140,7 @@ __global__ void channel_sum_kernel(int channels, int per_channel, FastDivmod ima
   if (gridDim.x == 1)
     db[c] += sum;
   else
-    partials[c * std::int64_t(gridDim.x) + part] = sum;
-}
-
-// db[c] += partials[c parts + 0] + ... + partials[c parts + parts - 1], in that order.
-__global__ void sum_channel_parts_kernel(int channels, int parts,
-                                         const float* __restrict__ partials,
-                                         float* __restrict__ db) {
-  const int c = blockIdx.x * blockDim.x + threadIdx.x;
-  if (c >= channels) return;
-  float sum = 0.0f;
-#pragma unroll 8
-  for (int z = 0; z < parts; ++z) sum += __ldg(partials + c * std::int64_t(parts) + z);
-  db[c] += sum;
+    partials[std::int64_t(part) * channels + c] = sum;
 }
 
 template <class GemmTile, class Problem>
@@ -245,6 +235,19 @@ void run_conv_gemm(const Problem& problem, std::int64_t max_rows, int channels, 
                                              out, stream);
 }
 
+// WideTile for products of more than 32 channels whose K spans more than one slice of it, the
+// strided tiles for every other: the measured_tiles and large_thread_tiles variants.
+template <class WideTile, class Problem>
+void run_conv_gemm_wide(const Problem& problem, std::int64_t max_rows, std::int64_t max_k,
+                        int channels, int phases, const float* bias, const Activation& epilogue,
+                        float* out, cudaStream_t stream) {
+  if (channels > 32 && max_k > WideTile::bk)
+    return launch_conv_gemm<WideTile>(problem, max_rows, channels, phases, bias, epilogue, out,
+                                      stream);
+  run_conv_gemm<Fragments::strided>(problem, max_rows, channels, phases, bias, epilogue, out,
+                                    stream);
+}
+
 // max_k: the longest K of the phases; layout: where the outputs lie (for the split variant).
 template <class Problem>
 void run_conv_gemm(ConvVariant variant, const Problem& problem, std::int64_t max_rows,
@@ -253,20 +256,14 @@ void run_conv_gemm(ConvVariant variant, const Problem& problem, std::int64_t max
   if (max_rows == 0 || channels == 0) return; // an empty batch: nothing to write
   switch (variant) {
   case ConvVariant::measured_tiles:
-    if (channels > 32 && max_k > Tiles<Fragments::contiguous_paired_lanes>::wide::bk)
-      return launch_conv_gemm<Tiles<Fragments::contiguous_paired_lanes>::wide>(
-          problem, max_rows, channels, phases, bias, epilogue, out, stream);
-    return run_conv_gemm<Fragments::strided>(problem, max_rows, channels, phases, bias, epilogue,
-                                             out, stream);
+    return run_conv_gemm_wide<Tiles<Fragments::contiguous_paired_lanes>::wide>(
+        problem, max_rows, max_k, channels, phases, bias, epilogue, out, stream);
   case ConvVariant::strided_fragments:
     return run_conv_gemm<Fragments::strided>(problem, max_rows, channels, phases, bias, epilogue,
                                              out, stream);
   case ConvVariant::large_thread_tiles:
-    if (channels > 32 && max_k > LargeThreadTile::bk)
-      return launch_conv_gemm<LargeThreadTile>(problem, max_rows, channels, phases, bias, epilogue,
-                                               out, stream);
-    return run_conv_gemm<Fragments::strided>(problem, max_rows, channels, phases, bias, epilogue,
-                                             out, stream);
+    return run_conv_gemm_wide<LargeThreadTile>(problem, max_rows, max_k, channels, phases, bias,
+                                               epilogue, out, stream);
   case ConvVariant::contiguous_fragments_paired_lanes:
     return run_conv_gemm<Fragments::contiguous_paired_lanes>(problem, max_rows, channels, phases,
                                                              bias, epilogue, out, stream);
@@ -338,6 +335,14 @@ void run_weight_grad(const conv::WeightGradProblem& p, float* dw, cudaStream_t s
     launch_weight_grad<typename Tiles<F>::narrow_weight>(p, dw, stream);
   else
     launch_weight_grad<typename Tiles<F>::few_weight>(p, dw, stream);
+}
+
+// WeightTile for more than 32 rows, the strided tiles for fewer: the measured_tiles and
+// large_thread_tiles variants.
+template <class WeightTile>
+void run_weight_grad_wide(const conv::WeightGradProblem& p, float* dw, cudaStream_t stream) {
+  if (p.rows > 32) return launch_weight_grad<WeightTile>(p, dw, stream);
+  run_weight_grad<Fragments::strided>(p, dw, stream);
 }
 
 conv::ForwardProblem forward_problem(const Conv2dShape& s, const float* x, const float* w) {
@@ -561,14 +566,11 @@ void conv2d_backward_weight(ConvVariant variant, const Conv2dShape& s, const flo
   const conv::WeightGradProblem p = weight_grad_problem(s, x, dy);
   switch (variant) {
   case ConvVariant::measured_tiles:
-    if (p.rows > 32)
-      return launch_weight_grad<Tiles<Fragments::contiguous_paired_lanes>::weight>(p, dw, stream);
-    return run_weight_grad<Fragments::strided>(p, dw, stream);
+    return run_weight_grad_wide<Tiles<Fragments::contiguous_paired_lanes>::weight>(p, dw, stream);
   case ConvVariant::strided_fragments:
     return run_weight_grad<Fragments::strided>(p, dw, stream);
   case ConvVariant::large_thread_tiles:
-    if (p.rows > 32) return launch_weight_grad<LargeThreadWeightTile>(p, dw, stream);
-    return run_weight_grad<Fragments::strided>(p, dw, stream);
+    return run_weight_grad_wide<LargeThreadWeightTile>(p, dw, stream);
   case ConvVariant::contiguous_fragments_paired_lanes:
     return run_weight_grad<Fragments::contiguous_paired_lanes>(p, dw, stream);
   case ConvVariant::one_column_tiles:
@@ -610,9 +612,8 @@ void channel_sum_accumulate(int images, int channels, std::int64_t pixels, const
   const StreamScratch<float> partials(static_cast<std::size_t>(parts * channels), stream);
   launch({grid, reduction_threads, stream}, channel_sum_kernel, channels,
          static_cast<int>(per_channel), image_pixels, dy, partials.get(), db);
-  launch({static_cast<unsigned int>(ceil_div64(channels, reduction_threads)), reduction_threads,
-          stream},
-         sum_channel_parts_kernel, channels, static_cast<int>(parts), partials.get(), db);
+  launch({elementwise_blocks(channels, reduction_threads), reduction_threads, stream},
+         sum_partials_kernel, std::int64_t(channels), static_cast<int>(parts), partials.get(), db);
 }
 
 void conv2d_backward_bias(const Conv2dShape& s, const float* dy, float* db, cudaStream_t stream) {
