@@ -311,6 +311,13 @@ std::size_t kernel_launches(const std::function<void(cudaStream_t)>& work) {
   return kernels;
 }
 
+// The variant a dispatch with this threshold must choose for s: split_channels from `threshold`
+// values per channel, one_block_per_channel below.
+cuda::BatchNormVariant variant_by_threshold(const BatchNormShape& s, std::int64_t threshold) {
+  return cuda::values_per_channel(s) >= threshold ? cuda::BatchNormVariant::split_channels
+                                                  : cuda::BatchNormVariant::one_block_per_channel;
+}
+
 // Train forward and backward run one_block_per_channel below split_channels_min_values_train
 // values per channel and split_channels from there, each shape in both layouts: the dispatch
 // makes that variant's launches (one, or two) and its outputs are that variant's, bit for bit.
@@ -320,9 +327,8 @@ TEST(BatchNormDispatchTest, TrainRunsSplitChannelsFromItsThreshold) {
   static_assert(threshold == 32768, "the shapes below straddle 2^15 values per channel");
   for (const BatchNormShape& s : {BatchNormShape{7, 3, 4681}, BatchNormShape{8, 3, 4096},
                                   BatchNormShape{32767, 3, 1}, BatchNormShape{32768, 3, 1}}) {
-    const bool split = cuda::values_per_channel(s) >= threshold;
-    const cuda::BatchNormVariant expected = split ? cuda::BatchNormVariant::split_channels
-                                                  : cuda::BatchNormVariant::one_block_per_channel;
+    const cuda::BatchNormVariant expected = variant_by_threshold(s, threshold);
+    const bool split = expected == cuda::BatchNormVariant::split_channels;
     EXPECT_EQ(cuda::batchnorm_train_variant_for(s), expected) << name(s);
     const std::vector<float> x = channel_inputs(s, 5000, 1.0);
     const std::vector<float> dy = test::random_uniform<float>(s.size(), 5001);
@@ -372,11 +378,7 @@ TEST(BatchNormDispatchTest, EvalRunsSplitChannelsFromItsThreshold) {
   static_assert(threshold == 8192, "the shapes below straddle 2^13 values per channel");
   for (const BatchNormShape& s : {BatchNormShape{1, 3, 8191}, BatchNormShape{2, 3, 4096},
                                   BatchNormShape{8191, 3, 1}, BatchNormShape{8192, 3, 1}}) {
-    EXPECT_EQ(cuda::batchnorm_eval_variant_for(s),
-              cuda::values_per_channel(s) >= threshold
-                  ? cuda::BatchNormVariant::split_channels
-                  : cuda::BatchNormVariant::one_block_per_channel)
-        << name(s);
+    EXPECT_EQ(cuda::batchnorm_eval_variant_for(s), variant_by_threshold(s, threshold)) << name(s);
     const std::vector<float> x = channel_inputs(s, 6000, 1.0);
     const ChannelParams p = channel_params(s.c, 6001);
     test::DeviceBuffer<float> x_dev(x), gamma_dev(p.gamma), beta_dev(p.beta);
