@@ -259,7 +259,18 @@ stage_bench() {
 # D.conv1 at 3n = 192 for its split second passes and bias gradient), profiling the kernels
 # SGAN_PROFILE_KERNELS matches (default ours: add cuDNN's names to see what it reaches), at most
 # SGAN_PROFILE_LAUNCHES of them (~0.65 s each). Clocks as found (--clock-control none, METHOD.md). The report
-# (.ncu-rep) and its details page as CSV, which this machine can read without ncu.
+# (.ncu-rep), its details page as CSV, which this machine can read without ncu, and that page as
+# one markdown line a launch (bench/profile_table.py). Beside the sections, PROFILE_METRICS: the
+# warp instructions and thread FFMAs executed (the FFMA share, bench/TUNING.md prediction 17) and
+# the cycles per issued instruction each stall reason costs, which the sections' details page
+# leaves out (their chart needs PC sampling): what holds the 64 x 64 tiles at 50-65% of their
+# issue slots on 2026-12-04 (barrier, long scoreboard, MIO throttle ...) before predictions 4 and
+# 17 are judged.
+PROFILE_STALLS=(barrier branch_resolving dispatch_stall drain imc_miss lg_throttle long_scoreboard
+  math_pipe_throttle membar mio_throttle misc no_instruction not_selected selected short_scoreboard
+  sleeping tex_throttle wait)
+PROFILE_METRICS="smsp__inst_executed.sum,smsp__sass_thread_inst_executed_op_ffma_pred_on.sum$(
+  printf ',smsp__average_warps_issue_stalled_%s_per_issue_active.ratio' "${PROFILE_STALLS[@]}")"
 stage_profile() {
   local ncu candidate
   ncu=$(command -v ncu || true)
@@ -267,19 +278,33 @@ stage_profile() {
     [ -n "$ncu" ] || { [ -x "$candidate" ] && ncu=$candidate; }
   done
   [ -n "$ncu" ] || { log "no ncu: not on the PATH, in /usr/local/cuda/bin or /opt/nvidia/nsight-compute"; return 1; }
-  local status=0
-  bounded "$ncu" --clock-control none --kernel-name "regex:${SGAN_PROFILE_KERNELS:-conv_gemm_kernel|weight_grad_kernel|sum_partials_kernel|finish_split_kernel|conv_direct|channel_sum}" \
-    --launch-count "${SGAN_PROFILE_LAUNCHES:-200}" --section SpeedOfLight \
-    --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis --section Occupancy \
-    --section LaunchStats --section WarpStateStats --section SchedulerStats \
-    --export "$WORK/$STAMP-profile" --force-overwrite \
-    "$BUILD_DIR/bin/sgan_bench_kernels" --smoke \
-    "--benchmark_filter=${SGAN_PROFILE_CASES:-^(candidate/[^/]+/)?conv.*/(article\.G\.(to_image|deconv1)/n64|article\.D\.conv1/n192)/}" \
-    > "$WORK/$STAMP-profile.log" 2>&1 || status=$?
+  local status=0 metrics=(--metrics "$PROFILE_METRICS")
+  : > "$WORK/$STAMP-profile.log"
+  while :; do
+    status=0
+    bounded "$ncu" --clock-control none --kernel-name "regex:${SGAN_PROFILE_KERNELS:-conv_gemm_kernel|weight_grad_kernel|sum_partials_kernel|finish_split_kernel|conv_direct|channel_sum}" \
+      --launch-count "${SGAN_PROFILE_LAUNCHES:-200}" --section SpeedOfLight \
+      --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis --section Occupancy \
+      --section LaunchStats --section WarpStateStats --section SchedulerStats \
+      "${metrics[@]}" --export "$WORK/$STAMP-profile" --force-overwrite \
+      "$BUILD_DIR/bin/sgan_bench_kernels" --smoke \
+      "--benchmark_filter=${SGAN_PROFILE_CASES:-^(candidate/[^/]+/)?conv.*/(article\.G\.(to_image|deconv1)/n64|article\.D\.conv1/n192)/}" \
+      >> "$WORK/$STAMP-profile.log" 2>&1 || status=$?
+    # An ncu that does not know one of the metrics refuses the whole run: once more without them.
+    if [ "$status" -ne 0 ] && [ ${#metrics[@]} -gt 0 ] &&
+      grep -qi 'failed to find metric' "$WORK/$STAMP-profile.log"; then
+      log "ncu refused PROFILE_METRICS (see $STAMP-profile.log): profiling with the sections only"
+      metrics=()
+    else
+      break
+    fi
+  done
   if [ -f "$WORK/$STAMP-profile.ncu-rep" ]; then
     "$ncu" --import "$WORK/$STAMP-profile.ncu-rep" --page details --csv \
       > "$WORK/$STAMP-profile.csv" 2>> "$WORK/$STAMP-profile.log" || status=$(worse "$status" 1)
     log "profiled $(grep -c '"Duration"' "$WORK/$STAMP-profile.csv" || true) launches"
+    python3 bench/profile_table.py "$WORK/$STAMP-profile.csv" > "$WORK/$STAMP-profile.md" \
+      2>> "$WORK/$STAMP-profile.log" || status=$(worse "$status" 1)
   fi
   tail -n 5 "$WORK/$STAMP-profile.log"
   return "$status"
