@@ -37,10 +37,10 @@ def demangle(names):
 def short(name):
     """The demangled name without namespaces and parameter list."""
     name = re.sub(r"sgan::cuda::(conv::)?|\(anonymous namespace\)::", "", name)
+    # kernels/cuda/conv_implicit_gemm.cuh's enum Fragments, in its order.
     name = re.sub(r"\(Fragments\)0", "strided", name)
-    name = re.sub(r"\(Fragments\)1", "contiguous", name)
-    name = re.sub(r"\(Fragments\)2", "contiguous_paired_lanes", name)
-    name = re.sub(r"\(Fragments\)3", "tf32_tensor_cores", name)
+    name = re.sub(r"\(Fragments\)1", "contiguous_paired_lanes", name)
+    name = re.sub(r"\(Fragments\)2", "tf32_tensor_cores", name)
     depth, end = 0, len(name)
     for i, ch in enumerate(name):  # cut at the first '(' outside template brackets
         depth += ch == "<"

@@ -254,9 +254,10 @@ stage_bench() {
 
 # ncu over sgan_bench_kernels' smoke mode (each case called once or twice; ncu replays each launch
 # per section) on the cases SGAN_PROFILE_CASES matches (a Google Benchmark filter; default the
-# convolution cases still slower than cuDNN on 2026-12-04 and the candidates written for them, in
-# every kernel variant of kernels/cuda/conv_variants.h: G.to_image and G.deconv1 at batch 64, and
-# D.conv1 at 3n = 192 for its split second passes and bias gradient), profiling the kernels
+# convolution cases still slower than cuDNN on 2026-12-04, G.to_image and G.deconv1 at batch 64,
+# D.conv1 at 3n = 192 for its split second passes and bias gradient, and D.conv2 at 192, the
+# plainest 64 x 64-tile product, each in the default variant and in the candidates not profiled
+# on 2026-12-04 (kernels/cuda/conv_variants.h): ~175 launches), profiling the kernels
 # SGAN_PROFILE_KERNELS matches (default ours: add cuDNN's names to see what it reaches), at most
 # SGAN_PROFILE_LAUNCHES of them (~0.65 s each). Clocks as found (--clock-control none, METHOD.md). The report
 # (.ncu-rep), its details page as CSV, which this machine can read without ncu, and that page as
@@ -288,7 +289,7 @@ stage_profile() {
       --section LaunchStats --section WarpStateStats --section SchedulerStats \
       "${metrics[@]}" --export "$WORK/$STAMP-profile" --force-overwrite \
       "$BUILD_DIR/bin/sgan_bench_kernels" --smoke \
-      "--benchmark_filter=${SGAN_PROFILE_CASES:-^(candidate/[^/]+/)?conv.*/(article\.G\.(to_image|deconv1)/n64|article\.D\.conv1/n192)/}" \
+      "--benchmark_filter=${SGAN_PROFILE_CASES:-^(candidate/(large_thread_tiles|double_buffered_slices|split_k_small_grids|direct_few_channels)/)?conv.*/(article\.G\.(to_image|deconv1)/n64|article\.D\.conv[12]/n192)/}" \
       >> "$WORK/$STAMP-profile.log" 2>&1 || status=$?
     # An ncu that does not know one of the metrics refuses the whole run: once more without them.
     if [ "$status" -ne 0 ] && [ ${#metrics[@]} -gt 0 ] &&

@@ -54,6 +54,10 @@ using OneRowWeightTile = Tile<1, 256, 16, 1, 1>;
 using LargeThreadTile = Tile<128, 64, 16, 8, 4, Fragments::contiguous_paired_lanes>;
 using LargeThreadWeightTile = Tile<64, 128, 16, 4, 8, Fragments::contiguous_paired_lanes>;
 
+// The double_buffered_slices variant's tile: measured_tiles' 64 x 64 paired-lane tile (forward,
+// backward_data and backward_weight alike) through two shared-memory stages.
+using DoubleBufferedTile = Tile<64, 64, 16, 4, 4, Fragments::contiguous_paired_lanes, 2>;
+
 // backward_weight splits its K = n h_out w_out until there are about this many blocks (two for
 // each of an H100's 132 SMs).
 constexpr std::int64_t weight_grad_target_blocks = 264;
@@ -236,7 +240,8 @@ void run_conv_gemm(const Problem& problem, std::int64_t max_rows, int channels, 
 }
 
 // WideTile for products of more than 32 channels whose K spans more than one slice of it, the
-// strided tiles for every other: the measured_tiles and large_thread_tiles variants.
+// strided tiles for every other: the measured_tiles, large_thread_tiles and double_buffered_slices
+// variants.
 template <class WideTile, class Problem>
 void run_conv_gemm_wide(const Problem& problem, std::int64_t max_rows, std::int64_t max_k,
                         int channels, int phases, const float* bias, const Activation& epilogue,
@@ -264,6 +269,9 @@ void run_conv_gemm(ConvVariant variant, const Problem& problem, std::int64_t max
   case ConvVariant::large_thread_tiles:
     return run_conv_gemm_wide<LargeThreadTile>(problem, max_rows, max_k, channels, phases, bias,
                                                epilogue, out, stream);
+  case ConvVariant::double_buffered_slices:
+    return run_conv_gemm_wide<DoubleBufferedTile>(problem, max_rows, max_k, channels, phases, bias,
+                                                  epilogue, out, stream);
   case ConvVariant::contiguous_fragments_paired_lanes:
     return run_conv_gemm<Fragments::contiguous_paired_lanes>(problem, max_rows, channels, phases,
                                                              bias, epilogue, out, stream);
@@ -337,8 +345,8 @@ void run_weight_grad(const conv::WeightGradProblem& p, float* dw, cudaStream_t s
     launch_weight_grad<typename Tiles<F>::few_weight>(p, dw, stream);
 }
 
-// WeightTile for more than 32 rows, the strided tiles for fewer: the measured_tiles and
-// large_thread_tiles variants.
+// WeightTile for more than 32 rows, the strided tiles for fewer: the measured_tiles,
+// large_thread_tiles and double_buffered_slices variants.
 template <class WeightTile>
 void run_weight_grad_wide(const conv::WeightGradProblem& p, float* dw, cudaStream_t stream) {
   if (p.rows > 32) return launch_weight_grad<WeightTile>(p, dw, stream);
@@ -571,6 +579,8 @@ void conv2d_backward_weight(ConvVariant variant, const Conv2dShape& s, const flo
     return run_weight_grad<Fragments::strided>(p, dw, stream);
   case ConvVariant::large_thread_tiles:
     return run_weight_grad_wide<LargeThreadWeightTile>(p, dw, stream);
+  case ConvVariant::double_buffered_slices:
+    return run_weight_grad_wide<DoubleBufferedTile>(p, dw, stream);
   case ConvVariant::contiguous_fragments_paired_lanes:
     return run_weight_grad<Fragments::contiguous_paired_lanes>(p, dw, stream);
   case ConvVariant::one_column_tiles:

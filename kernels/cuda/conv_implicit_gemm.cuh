@@ -13,7 +13,8 @@
 // A block computes a bm x bn tile of the product, stepping through k in slices of bk; each thread
 // owns a tm x tn block of accumulators in registers, laid out in the tile as its Fragments say.
 // The next slice is fetched from global memory into registers while the current one is
-// multiplied out of shared memory.
+// multiplied out of shared memory; with two stages of shared memory the fetched slice is stored
+// into the other stage while the current one is read, so a slice costs one barrier, not two.
 //
 // The forward and backward_data bias + activation epilogue is applied as the tile is written, so
 // conv_transpose2d's forward (conv2d's backward_data plus bias and activation) is one launch too.
@@ -65,15 +66,18 @@ SGAN_HOST_DEVICE constexpr bool is_contiguous(Fragments f) {
   return f == Fragments::contiguous_paired_lanes;
 }
 
-// The block tile: bm x bn outputs per block, tm x tn per thread, k consumed bk at a time.
-template <int BM, int BN, int BK, int TM, int TN, Fragments F = Fragments::strided> struct Tile {
-  static constexpr int bm = BM, bn = BN, bk = BK, tm = TM, tn = TN;
+// The block tile: bm x bn outputs per block, tm x tn per thread, k consumed bk at a time, through
+// Stages shared-memory slices (slice_loop below).
+template <int BM, int BN, int BK, int TM, int TN, Fragments F = Fragments::strided, int Stages = 1>
+struct Tile {
+  static constexpr int bm = BM, bn = BN, bk = BK, tm = TM, tn = TN, stages = Stages;
   static constexpr Fragments fragments = F;
   static constexpr int row_threads = BM / TM; // threads along m
   static constexpr int col_threads = BN / TN; // threads along n
   static constexpr int threads = row_threads * col_threads;
   static_assert(BM % TM == 0 && BN % TN == 0, "a thread's sub-tile must divide the block tile");
   static_assert(threads % warp_size == 0 && threads <= 1024, "whole warps, at most 1024 threads");
+  static_assert(Stages == 1 || Stages == 2, "one shared-memory slice, or two in turn");
   static_assert(F != Fragments::tf32_tensor_cores ||
                     (TM % 2 == 0 && TN % 2 == 0 && BK % 8 == 0 && row_threads % 8 == 0 &&
                      col_threads % 4 == 0),
@@ -252,6 +256,43 @@ __device__ __forceinline__ void multiply_slice(const float* a, const float* b, i
       for (int r = 0; r < TM; ++r)
 #pragma unroll
         for (int c = 0; c < TN; ++c) acc[r][c] = fmaf(a_frag[r], b_frag[c], acc[r][c]);
+    }
+  }
+}
+
+// The k loop both kernels share, over the slices [k_begin, k_end) in steps of bk: load(k0) fetches
+// slice k0 from global memory into registers, store(stage) puts the fetched slice into shared
+// stage `stage`, multiply(stage) multiplies that stage's slice into the accumulators. Every slice
+// is summed in the same order whatever the stages, so the results are bitwise the same.
+//   One stage: store, barrier, fetch the next slice, multiply, barrier (the next store must wait
+//   until every thread has read the slice).
+//   Two stages: fetch the next slice, multiply stage s, store the next slice into stage s ^ 1,
+//   barrier. Stage s ^ 1 was last read in the previous trip, before its barrier, and the barrier
+//   ending this trip orders the store before the next trip's reads: one barrier a slice.
+template <int Stages, int BK, class Load, class Store, class Multiply>
+__device__ __forceinline__ void slice_loop(int k_begin, int k_end, Load&& load, Store&& store,
+                                           Multiply&& multiply) {
+  if (k_begin >= k_end) return; // block-uniform: an empty part of a split K sums nothing
+  load(k_begin);
+  if constexpr (Stages == 1) {
+    for (int k0 = k_begin; k0 < k_end; k0 += BK) {
+      store(0);
+      __syncthreads();
+      if (k0 + BK < k_end) load(k0 + BK);
+      multiply(0);
+      __syncthreads();
+    }
+  } else {
+    store(0);
+    __syncthreads();
+    int stage = 0;
+    for (int k0 = k_begin; k0 < k_end; k0 += BK) {
+      const bool more = k0 + BK < k_end;
+      if (more) load(k0 + BK);
+      multiply(stage);
+      if (more) store(stage ^ 1);
+      __syncthreads();
+      stage ^= 1;
     }
   }
 }
@@ -468,8 +509,8 @@ __global__ void __launch_bounds__(Tile::threads)
   constexpr int a_stride = m_fastest_stride<Tile::fragments>(BM);
   constexpr int b_stride = k_fastest_stride<Tile::fragments>(BN);
 
-  __shared__ __align__(16) float a_slice[BK * a_stride];
-  __shared__ __align__(16) float b_slice[BK * b_stride];
+  __shared__ __align__(16) float a_slices[Tile::stages][BK * a_stride];
+  __shared__ __align__(16) float b_slices[Tile::stages][BK * b_stride];
 
   const int part = static_cast<int>(blockIdx.z) % split.splits;
   const auto g = problem.phase(static_cast<int>(blockIdx.z) / split.splits);
@@ -494,15 +535,15 @@ __global__ void __launch_bounds__(Tile::threads)
       b_next[l] = e < BK * BN ? g.b(k0 + e % BK, n0 + e / BK) : 0.0f;
     }
   };
-  auto store = [&] {
+  auto store = [&](int stage) {
 #pragma unroll
     for (int l = 0; l < a_loads; ++l)
-      a_slice[(a_k + l * a_k_step) * a_stride + a_m] = staged<Tile::fragments>(a_next[l]);
+      a_slices[stage][(a_k + l * a_k_step) * a_stride + a_m] = staged<Tile::fragments>(a_next[l]);
 #pragma unroll
     for (int l = 0; l < b_loads; ++l) {
       const int e = t + l * threads;
       if (e < BK * BN)
-        b_slice[(e % BK) * b_stride + e / BK] = staged<Tile::fragments>(b_next[l]);
+        b_slices[stage][(e % BK) * b_stride + e / BK] = staged<Tile::fragments>(b_next[l]);
     }
   };
 
@@ -510,14 +551,10 @@ __global__ void __launch_bounds__(Tile::threads)
   int tm_index, tn_index;
   place_thread<Tile, true>(t, tm_index, tn_index);
   float acc[TM][TN] = {};
-  load(k_begin);
-  for (int k0 = k_begin; k0 < k_end; k0 += BK) {
-    store();
-    __syncthreads();
-    if (k0 + BK < k_end) load(k0 + BK);
-    multiply_slice<Tile, a_stride, b_stride>(a_slice, b_slice, tm_index, tn_index, acc);
-    __syncthreads();
-  }
+  slice_loop<Tile::stages, BK>(k_begin, k_end, load, store, [&](int stage) {
+    multiply_slice<Tile, a_stride, b_stride>(a_slices[stage], b_slices[stage], tm_index, tn_index,
+                                             acc);
+  });
 
   const std::int64_t channel_stride = g.out_channel_stride();
 #pragma unroll
@@ -576,8 +613,8 @@ __global__ void __launch_bounds__(Tile::threads)
   constexpr int a_stride = k_fastest_stride<Tile::fragments>(BM);
   constexpr int b_stride = k_fastest_stride<Tile::fragments>(BN);
 
-  __shared__ __align__(16) float a_slice[BK * a_stride];
-  __shared__ __align__(16) float b_slice[BK * b_stride];
+  __shared__ __align__(16) float a_slices[Tile::stages][BK * a_stride];
+  __shared__ __align__(16) float b_slices[Tile::stages][BK * b_stride];
 
   const int t = threadIdx.x;
   const int n0 = blockIdx.x * BN, m0 = blockIdx.y * BM;
@@ -631,16 +668,16 @@ __global__ void __launch_bounds__(Tile::threads)
                       : 0.0f;
     }
   };
-  auto store = [&] {
+  auto store = [&](int stage) {
 #pragma unroll
     for (int l = 0; l < a_loads; ++l) {
       const int mm = load_lane + l * k_group;
-      if (mm < BM) a_slice[load_k * a_stride + mm] = staged<Tile::fragments>(a_next[l]);
+      if (mm < BM) a_slices[stage][load_k * a_stride + mm] = staged<Tile::fragments>(a_next[l]);
     }
 #pragma unroll
     for (int l = 0; l < b_loads; ++l) {
       const int nn = load_lane + l * k_group;
-      if (nn < BN) b_slice[load_k * b_stride + nn] = staged<Tile::fragments>(b_next[l]);
+      if (nn < BN) b_slices[stage][load_k * b_stride + nn] = staged<Tile::fragments>(b_next[l]);
     }
   };
 
@@ -648,14 +685,10 @@ __global__ void __launch_bounds__(Tile::threads)
   int tm_index, tn_index;
   place_thread<Tile, false>(t, tm_index, tn_index);
   float acc[TM][TN] = {};
-  load(k_begin);
-  for (int k0 = k_begin; k0 < k_end; k0 += BK) {
-    store();
-    __syncthreads();
-    if (k0 + BK < k_end) load(k0 + BK);
-    multiply_slice<Tile, a_stride, b_stride>(a_slice, b_slice, tm_index, tn_index, acc);
-    __syncthreads();
-  }
+  slice_loop<Tile::stages, BK>(k_begin, k_end, load, store, [&](int stage) {
+    multiply_slice<Tile, a_stride, b_stride>(a_slices[stage], b_slices[stage], tm_index, tn_index,
+                                             acc);
+  });
 
   const std::int64_t split_offset = static_cast<std::int64_t>(blockIdx.z) * p.rows * p.cols;
 #pragma unroll

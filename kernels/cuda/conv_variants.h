@@ -30,6 +30,10 @@ enum class ConvVariant {
   // thread does 32 FMAs for 3 16-byte shared loads a k and its slice's gathers serve twice the
   // FMAs (bench/TUNING.md, prediction 17).
   large_thread_tiles,
+  // measured_tiles with two shared-memory stages where it runs the 64 x 64 tiles: the slice
+  // fetched for the next k step is stored into one stage while the other is multiplied, so each
+  // 16-k slice costs one barrier instead of two (bench/TUNING.md, prediction 18).
+  double_buffered_slices,
   // strided_fragments, with a product of one column (N = 1) or one row (backward_weight's M = 1)
   // on a 256 x 1 (1 x 256) tile instead of the 256 x 4 (4 x 256) one, whose other 3 columns
   // (rows) are zeros: 2/5 of the shared-memory reads per useful FMA (bench/TUNING.md,
@@ -57,10 +61,12 @@ enum class ConvVariant {
 
 inline constexpr ConvVariant default_conv_variant = ConvVariant::measured_tiles;
 // The FP32 variants, which compute the default's bits exactly; tf32_tensor_cores is not one.
-inline constexpr ConvVariant conv_variants[] = {
-    ConvVariant::measured_tiles, ConvVariant::strided_fragments,
-    ConvVariant::contiguous_fragments_paired_lanes, ConvVariant::large_thread_tiles,
-    ConvVariant::one_column_tiles};
+inline constexpr ConvVariant conv_variants[] = {ConvVariant::measured_tiles,
+                                                ConvVariant::strided_fragments,
+                                                ConvVariant::contiguous_fragments_paired_lanes,
+                                                ConvVariant::large_thread_tiles,
+                                                ConvVariant::double_buffered_slices,
+                                                ConvVariant::one_column_tiles};
 // The FP32 variants that sum in another order: held to the CPU reference only.
 inline constexpr ConvVariant reordered_conv_variants[] = {ConvVariant::split_k_small_grids,
                                                           ConvVariant::direct_few_channels};
@@ -75,6 +81,8 @@ constexpr const char* conv_variant_name(ConvVariant v) {
     return "contiguous_fragments_paired_lanes";
   case ConvVariant::large_thread_tiles:
     return "large_thread_tiles";
+  case ConvVariant::double_buffered_slices:
+    return "double_buffered_slices";
   case ConvVariant::one_column_tiles:
     return "one_column_tiles";
   case ConvVariant::split_k_small_grids:

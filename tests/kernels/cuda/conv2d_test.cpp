@@ -47,6 +47,8 @@ SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaContiguousFragmentsPairedLanesTest,
                            Conv2dCuda<cuda::ConvVariant::contiguous_fragments_paired_lanes>)
 SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaLargeThreadTilesTest,
                            Conv2dCuda<cuda::ConvVariant::large_thread_tiles>)
+SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaDoubleBufferedSlicesTest,
+                           Conv2dCuda<cuda::ConvVariant::double_buffered_slices>)
 SGAN_CONV_GPU_CHECK_SUITES(Conv2dCudaOneColumnTilesTest,
                            Conv2dCuda<cuda::ConvVariant::one_column_tiles>)
 // Summing in another order (K split between blocks), so held to the CPU reference only.

@@ -45,6 +45,8 @@ SGAN_CONV_GPU_CHECK_SUITES(
     ConvTranspose2dCuda<cuda::ConvVariant::contiguous_fragments_paired_lanes>)
 SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaLargeThreadTilesTest,
                            ConvTranspose2dCuda<cuda::ConvVariant::large_thread_tiles>)
+SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaDoubleBufferedSlicesTest,
+                           ConvTranspose2dCuda<cuda::ConvVariant::double_buffered_slices>)
 SGAN_CONV_GPU_CHECK_SUITES(ConvTranspose2dCudaOneColumnTilesTest,
                            ConvTranspose2dCuda<cuda::ConvVariant::one_column_tiles>)
 // Summing in another order (K split between blocks), so held to the CPU reference only.
