@@ -54,9 +54,14 @@ using OneRowWeightTile = Tile<1, 256, 16, 1, 1>;
 using LargeThreadTile = Tile<128, 64, 16, 8, 4, Fragments::contiguous_paired_lanes>;
 using LargeThreadWeightTile = Tile<64, 128, 16, 4, 8, Fragments::contiguous_paired_lanes>;
 
-// The double_buffered_slices variant's tile: measured_tiles' 64 x 64 paired-lane tile (forward,
-// backward_data and backward_weight alike) through two shared-memory stages.
-using DoubleBufferedTile = Tile<64, 64, 16, 4, 4, Fragments::contiguous_paired_lanes, 2>;
+// The double_buffered_slices variant's tiles: measured_tiles' 64 x 64 paired-lane tiles through
+// two shared-memory stages. Left to itself ptxas gives the two-stage backward_data 73 registers a
+// thread (3 blocks an SM) against the one-stage tile's 64 (4 blocks), so the forward and
+// backward_data tile asks for 4 blocks an SM: 64 registers, no spills (nvcc 13.0, sm_90). The
+// backward_weight tile keeps ptxas' 74 (3 blocks, as the one-stage tile's 73): held to 64 it
+// spills.
+using DoubleBufferedTile = Tile<64, 64, 16, 4, 4, Fragments::contiguous_paired_lanes, 2, 4>;
+using DoubleBufferedWeightTile = Tile<64, 64, 16, 4, 4, Fragments::contiguous_paired_lanes, 2>;
 
 // backward_weight splits its K = n h_out w_out until there are about this many blocks (two for
 // each of an H100's 132 SMs).
@@ -580,7 +585,7 @@ void conv2d_backward_weight(ConvVariant variant, const Conv2dShape& s, const flo
   case ConvVariant::large_thread_tiles:
     return run_weight_grad_wide<LargeThreadWeightTile>(p, dw, stream);
   case ConvVariant::double_buffered_slices:
-    return run_weight_grad_wide<DoubleBufferedTile>(p, dw, stream);
+    return run_weight_grad_wide<DoubleBufferedWeightTile>(p, dw, stream);
   case ConvVariant::contiguous_fragments_paired_lanes:
     return run_weight_grad<Fragments::contiguous_paired_lanes>(p, dw, stream);
   case ConvVariant::one_column_tiles:
