@@ -274,6 +274,9 @@ __device__ __forceinline__ void multiply_slice(const float* a, const float* b, i
 //   Two stages: fetch the next slice, multiply stage s, store the next slice into stage s ^ 1,
 //   barrier. Stage s ^ 1 was last read in the previous trip, before its barrier, and the barrier
 //   ending this trip orders the store before the next trip's reads: one barrier a slice.
+// An empty range (a part of a split K past the end of K) fetches zeros and multiplies nothing. No
+// early return for it: one cost the one-stage kernels up to 20 registers a thread (nvcc 13.0,
+// bench/results/2026-12-05-9f617a9-cpu-ptxas-sm90-conv-kernels).
 template <int Stages, int BK, class Load, class Store, class Multiply>
 __device__ __forceinline__ void slice_loop(int k_begin, int k_end, Load&& load, Store&& store,
                                            Multiply&& multiply) {
