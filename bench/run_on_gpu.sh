@@ -19,7 +19,8 @@
 # Outputs. Every stage writes its logs and results to SGAN_WORK (default bench/results/staging) as
 # <stamp>-<stage>.* with <stamp> = <date>-<commit>-<gpu>. After each stage they are packed into
 # $OUT/<stamp>.tar.gz ($OUT is the device tool's output folder, which returns at most 8 files;
-# default SGAN_WORK), beside copies of <stamp>-machine.txt and <stamp>.md to read at once. Here,
+# default SGAN_WORK), beside copies of <stamp>-machine.txt, <stamp>.md and <stamp>-profile.md to
+# read at once. Here,
 # after the call:  mkdir bench/results/<stamp> && tar -xzf <files_at>/<stamp>.tar.gz -C
 # bench/results/<stamp>/, add a README saying what ran and what it showed, and commit them.
 #
@@ -98,7 +99,7 @@ pack() {
   tar -czf "$OUT/$STAMP.tar.gz.partial" -C "$WORK" "${files[@]}"
   mv "$OUT/$STAMP.tar.gz.partial" "$OUT/$STAMP.tar.gz"
   if [ "$(cd "$WORK" && pwd)" != "$(cd "$OUT" && pwd)" ]; then
-    for f in "$STAMP-machine.txt" "$STAMP.md"; do
+    for f in "$STAMP-machine.txt" "$STAMP.md" "$STAMP-profile.md"; do
       [ -f "$WORK/$f" ] && cp "$WORK/$f" "$OUT/"
     done
   fi

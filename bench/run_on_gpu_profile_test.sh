@@ -2,7 +2,7 @@
 # ctest: bench/run_on_gpu.sh's profile stage with a stand-in ncu (no GPU needed): ncu is asked for
 # the stall and FFMA metrics beside its sections, the details page becomes <stamp>-profile.md, an
 # ncu that knows none of those metric names gets a second run with the sections only, and any
-# other ncu failure fails the stage without a second run.
+# other ncu failure fails the stage without a second run; profile.md comes back beside the tarball.
 #
 #   bench/run_on_gpu_profile_test.sh WORKDIR
 set -euo pipefail
@@ -46,7 +46,7 @@ run() {
 }
 fail() { echo "$1"; cat "$work/$2.out"; exit 1; }
 
-run metrics
+run metrics OUT="$work/metrics-out"
 [ "$rc" -eq 0 ] || fail "ncu with the metrics: exit $rc, expected 0" metrics
 [ "$(wc -l < "$work/metrics.calls")" -eq 1 ] || fail "ncu with the metrics: not one call" metrics
 for metric in smsp__inst_executed.sum smsp__sass_thread_inst_executed_op_ffma_pred_on.sum \
@@ -57,6 +57,8 @@ done
 # shellcheck disable=SC2016 # the backquotes are the markdown's
 grep -q '^| 0 | `weight_grad_kernel<Tile<64, 64, 16, 4, 4, 1>>` | (9, 2, 14) | .* | barrier 2.10, mio_throttle 0.90 |$' \
   "$work"/metrics/*-profile.md || fail "no profile.md line for the launch" metrics
+cmp -s "$work"/metrics/*-profile.md "$work"/metrics-out/*-profile.md ||
+  fail "profile.md not beside the tarball in \$OUT" metrics
 
 run refused NCU_REFUSE=metrics
 [ "$rc" -eq 0 ] || fail "ncu refusing the metrics: exit $rc, expected 0" refused
