@@ -76,16 +76,21 @@ def launches(rows):
     return found
 
 
+def value(metrics, name):
+    """A launch's metric as a number; None where ncu gave none (or not a number)."""
+    return metrics.get(name, ("", None))[1]
+
+
 def duration_us(metrics):
-    unit, value = metrics.get(DURATION, ("", None))
+    unit, time = metrics.get(DURATION, ("", None))
     scale = TIME_UNITS.get(unit)
-    return None if value is None or scale is None else value * scale
+    return None if time is None or scale is None else time * scale
 
 
 def ffma_share(metrics):
     """FFMAs (thread-level count / 32) as a share of the warp instructions executed."""
-    instructions = metrics.get(INSTRUCTIONS, ("", None))[1]
-    ffmas = metrics.get(THREAD_FFMAS, ("", None))[1]
+    instructions = value(metrics, INSTRUCTIONS)
+    ffmas = value(metrics, THREAD_FFMAS)
     if not instructions or ffmas is None:
         return None
     return ffmas / 32.0 / instructions
@@ -94,10 +99,10 @@ def ffma_share(metrics):
 def top_stalls(metrics, count=TOP_STALLS):
     """[(reason, cycles per issued instruction)], the costliest first."""
     stalls = []
-    for name, (_, value) in metrics.items():
+    for name, (_, cycles) in metrics.items():
         match = STALL.match(name)
-        if match and match.group(1) not in NOT_A_STALL and value is not None:
-            stalls.append((match.group(1), value))
+        if match and match.group(1) not in NOT_A_STALL and cycles is not None:
+            stalls.append((match.group(1), cycles))
     stalls.sort(key=lambda s: -s[1])
     return stalls[:count]
 
@@ -116,12 +121,11 @@ def table(found):
         stalls = top_stalls(m)
         lines.append("| {} | `{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
             launch_id, launch["kernel"], launch["grid"], launch["block"],
-            cell(m.get(REGISTERS, ("", None))[1], ".0f"), cell(duration_us(m), ".1f"),
-            cell(m.get(ISSUE_BUSY, ("", None))[1], ".1f"),
-            cell(m.get(OCCUPANCY, ("", None))[1], ".1f"),
-            cell(m.get(CYCLES_PER_ISSUE, ("", None))[1], ".2f"),
+            cell(value(m, REGISTERS), ".0f"), cell(duration_us(m), ".1f"),
+            cell(value(m, ISSUE_BUSY), ".1f"), cell(value(m, OCCUPANCY), ".1f"),
+            cell(value(m, CYCLES_PER_ISSUE), ".2f"),
             cell(None if share is None else 100.0 * share, ".1f"),
-            ", ".join(f"{reason} {value:.2f}" for reason, value in stalls) or "-"))
+            ", ".join(f"{reason} {cycles:.2f}" for reason, cycles in stalls) or "-"))
     return lines
 
 

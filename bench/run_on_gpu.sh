@@ -20,9 +20,9 @@
 # <stamp>-<stage>.* with <stamp> = <date>-<commit>-<gpu>. After each stage they are packed into
 # $OUT/<stamp>.tar.gz ($OUT is the device tool's output folder, which returns at most 8 files;
 # default SGAN_WORK), beside copies of <stamp>-machine.txt, <stamp>.md and <stamp>-profile.md to
-# read at once. Here,
-# after the call:  mkdir bench/results/<stamp> && tar -xzf <files_at>/<stamp>.tar.gz -C
-# bench/results/<stamp>/, add a README saying what ran and what it showed, and commit them.
+# read at once. Here, after the call:  mkdir bench/results/<stamp> && tar -xzf
+# <files_at>/<stamp>.tar.gz -C bench/results/<stamp>/, add a README saying what ran and what it
+# showed, and commit them.
 #
 # The GPU machine has nvcc, CMake, ninja, PyTorch (with cuDNN 9 inside its wheel), compute-sanitizer
 # and ncu, but none of our Debian libraries and no network. Before the call, on this machine:
