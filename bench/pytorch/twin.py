@@ -115,19 +115,24 @@ class Dropout(nn.Module):
 
 class Dense(nn.Module):
     """y = f(x W^T + b); with weight_norm W[o] = g[o] v[o] / ||v[o]||, g trained only with
-    train_scale (improved-gan's hidden layers keep the g of their data-dependent init)."""
+    train_scale (improved-gan's hidden layers keep the g of their data-dependent init). W (or v)
+    starts from Keras' glorot_uniform, or from N(0, direction_std^2) where that is given."""
 
     def __init__(self, fan_in, units, activation=None, bias=True, weight_norm=False,
-                 train_scale=True):
+                 train_scale=True, direction_std=None):
         super().__init__()
         self.activation = ACTIVATIONS[activation]
         self.weight_norm = weight_norm
+        if direction_std is None:
+            limit = math.sqrt(6.0 / (fan_in + units))
+            initial = torch.empty(units, fan_in).uniform_(-limit, limit)
+        else:
+            initial = torch.randn(units, fan_in) * direction_std
         if weight_norm:
-            self.weight_v = nn.Parameter(torch.randn(units, fan_in) * 0.05)
+            self.weight_v = nn.Parameter(initial)
             self.weight_g = nn.Parameter(torch.ones(units), requires_grad=train_scale)
         else:
-            limit = math.sqrt(6.0 / (fan_in + units))  # Keras' glorot_uniform
-            self.weight = nn.Parameter(torch.empty(units, fan_in).uniform_(-limit, limit))
+            self.weight = nn.Parameter(initial)
         self.bias = nn.Parameter(torch.zeros(units)) if bias else None
 
     def forward(self, x):
@@ -228,11 +233,13 @@ def make_discriminator(recipe, fake_logit):
     if recipe == "improved":
         layers, width = [("noise0", GaussianNoise(0.3))], 28 * 28
         for i, units in enumerate([1000, 500, 250, 250, 250], start=1):
-            hidden = Dense(width, units, "relu", weight_norm=True, train_scale=False)
+            hidden = Dense(width, units, "relu", weight_norm=True, train_scale=False,
+                           direction_std=0.1)
             layers.append((f"fc{i}", hidden))
             layers.append((f"noise{i}", GaussianNoise(0.5)))
             width = units
-        layers.append(("logits", Dense(width, logits, weight_norm=True, train_scale=True)))
+        layers.append(("logits", Dense(width, logits, weight_norm=True, train_scale=True,
+                                       direction_std=0.1)))
         return Chain(layers)
     return Chain([
         ("conv1", Conv2d(1, 64, 3, 2, 28, "leaky_relu")),
@@ -248,9 +255,9 @@ def make_generator(recipe):
     if recipe == "improved":
         return Chain([
             ("fc1", Dense(100, 500, bias=False)),
-            ("bn1", BatchNorm(500, 0.1, 1e-4, "softplus", scale=False)),
+            ("bn1", BatchNorm(500, 0.1, 1e-6, "softplus", scale=False)),
             ("fc2", Dense(500, 500, bias=False)),
-            ("bn2", BatchNorm(500, 0.1, 1e-4, "softplus", scale=False)),
+            ("bn2", BatchNorm(500, 0.1, 1e-6, "softplus", scale=False)),
             ("to_image", Dense(500, 28 * 28, "sigmoid", weight_norm=True, train_scale=True)),
             ("image", Reshape(1, 28, 28)),
         ])

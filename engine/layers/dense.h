@@ -24,8 +24,10 @@ struct DenseOptions {
   bool bias = true;
   bool weight_norm = false;
   bool train_scale = true; // weight_norm only: whether g is trained
-  // Default: Keras' glorot_uniform over (in, units); N(0, 0.05) for v with weight_norm, as
-  // improved-gan (the scale of v does not change W, only the size of its gradient).
+  // Default: Keras' glorot_uniform over (in, units); N(0, 0.05) for v with weight_norm (improved-
+  // gan's WeightNormLayer; its MNIST layers draw from N(0, 0.1), the improved recipe's choice).
+  // The scale of v does not change W, but Adam moves each element of v by up to ~lr a step
+  // whatever its gradient's size, so it sets how fast W turns.
   std::optional<Init> weight_init{};
 };
 

@@ -41,7 +41,12 @@ std::unique_ptr<Model> make_discriminator(const TrainConfig& c) {
   auto d = std::make_unique<Model>("D", random_streams::discriminator_layers);
   if (c.recipe == "improved") {
     // Gaussian noise 0.3 on the input, weight-normalised dense 1000-500-250-250-250 with ReLU and
-    // noise 0.5 after each, weight-normalised output layer with a trained scale.
+    // noise 0.5 after each, weight-normalised output layer with a trained scale. Directions v drawn
+    // from N(0, 0.1^2), as improved-gan's MNIST DenseLayer (nn.py, "older code used for MNIST")
+    // draws its theta: the data-dependent init makes W the same whatever v's scale, but Adam moves
+    // each element of v by up to ~lr a step whatever its gradient's size, so v's scale sets how
+    // fast W turns (lr / 0.05 would be twice the reference's rate).
+    const float direction_std = 0.1f;
     const int units[] = {1000, 500, 250, 250, 250};
     d->add<GaussianNoise>("noise0", 0.3f);
     for (int i = 0; i < 5; ++i) {
@@ -49,14 +54,14 @@ std::unique_ptr<Model> make_discriminator(const TrainConfig& c) {
       o.activation = Activation::relu();
       o.weight_norm = true;
       o.train_scale = false;
-      o.weight_init = Init::normal(0.0f, 0.05f);
+      o.weight_init = Init::normal(0.0f, direction_std);
       d->add<Dense>("fc" + std::to_string(i + 1), units[i], o);
       d->add<GaussianNoise>("noise" + std::to_string(i + 1), 0.5f);
     }
     DenseOptions out;
     out.weight_norm = true;
     out.train_scale = true;
-    out.weight_init = Init::normal(0.0f, 0.05f);
+    out.weight_init = Init::normal(0.0f, direction_std);
     d->add<Dense>("logits", logits(c), out);
     return d;
   }
@@ -77,9 +82,11 @@ std::unique_ptr<Model> make_discriminator(const TrainConfig& c) {
 std::unique_ptr<Model> make_generator(const TrainConfig& c) {
   auto g = std::make_unique<Model>("G", random_streams::generator_layers);
   if (c.recipe == "improved") {
-    // dense 500 -> batchnorm -> softplus (twice; lasagne's batch_norm(g=None): no scale, and the
-    // dense bias is subsumed by the batchnorm shift), then weight-normalised dense 784 sigmoid.
-    const BatchNormHyper bn{0.1f, 1e-4f};
+    // dense 500 -> batchnorm -> softplus (twice; improved-gan's batch_norm(g=None): no scale, the
+    // dense bias subsumed by the batchnorm shift, variance + 1e-6 under the root), then dense 784
+    // sigmoid weight-normalised as improved-gan's l2normalize does it: v from lasagne's default
+    // Glorot uniform, g from 1 and trained, no data-dependent init.
+    const BatchNormHyper bn{0.1f, 1e-6f};
     for (int i = 1; i <= 2; ++i) {
       DenseOptions o;
       o.bias = false;
@@ -91,7 +98,7 @@ std::unique_ptr<Model> make_generator(const TrainConfig& c) {
     out.activation = Activation::sigmoid();
     out.weight_norm = true;
     out.train_scale = true;
-    out.weight_init = Init::normal(0.0f, 0.05f);
+    out.weight_init = Init::glorot_uniform(500, 28 * 28);
     g->add<Dense>("to_image", 28 * 28, out);
     g->add<Reshape>("image", Shape{1, 28, 28});
     return g;
