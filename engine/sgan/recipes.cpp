@@ -43,9 +43,7 @@ std::unique_ptr<Model> make_discriminator(const TrainConfig& c) {
     // Gaussian noise 0.3 on the input, weight-normalised dense 1000-500-250-250-250 with ReLU and
     // noise 0.5 after each, weight-normalised output layer with a trained scale. Directions v drawn
     // from N(0, 0.1^2), as improved-gan's MNIST DenseLayer (nn.py, "older code used for MNIST")
-    // draws its theta: the data-dependent init makes W the same whatever v's scale, but Adam moves
-    // each element of v by up to ~lr a step whatever its gradient's size, so v's scale sets how
-    // fast W turns (lr / 0.05 would be twice the reference's rate).
+    // draws its theta: v's scale sets how fast Adam turns W (DenseOptions::weight_init).
     const float direction_std = 0.1f;
     const int units[] = {1000, 500, 250, 250, 250};
     d->add<GaussianNoise>("noise0", 0.3f);

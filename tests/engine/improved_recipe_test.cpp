@@ -75,10 +75,10 @@ TEST(ImprovedRecipe, GeneratorOutputLayerIsGlorotUniformUnderATrainedScaleOfOne)
 // = +-0.7071 with improved-gan's epsilon; 1e-4 would give +-0.0995, 1e-3 +-0.0316.
 TEST(ImprovedRecipe, GeneratorBatchnormAddsOneMillionthToTheVariance) {
   Models m;
+  m.g->set_training(true);
   for (const std::string name : {"bn1", "bn2"}) {
     SCOPED_TRACE(name);
     Layer& bn = m.g->layer(name);
-    m.g->set_training(true);
     const int rows = 8, features = 500;
     std::vector<float> x(std::size_t(rows) * features);
     for (int r = 0; r < rows; ++r)
