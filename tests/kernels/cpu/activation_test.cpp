@@ -1,32 +1,16 @@
 // The CPU activations: forward against the textbook formulas (including arguments far enough out
 // to overflow a naive exp), backward against central finite differences in double precision.
-#include <gtest/gtest.h>
-
-#include <cmath>
-#include <vector>
-
 #include "kernels/activation.h"
+#include "tests/support/activations.h"
 #include "tests/support/compare.h"
 #include "tests/support/finite_difference.h"
 
+#include <cmath>
+#include <gtest/gtest.h>
+#include <vector>
+
 namespace sgan {
 namespace {
-
-const Activation all_activations[] = {Activation::identity(), Activation::relu(),
-                                      Activation::leaky_relu(0.2f), Activation::tanh(),
-                                      Activation::sigmoid(), Activation::softplus()};
-
-double textbook(const Activation& a, double x) {
-  switch (a.kind) {
-    case ActivationKind::identity: return x;
-    case ActivationKind::relu: return std::max(x, 0.0);
-    case ActivationKind::leaky_relu: return x > 0 ? x : a.slope * x;
-    case ActivationKind::tanh: return std::tanh(x);
-    case ActivationKind::sigmoid: return 1 / (1 + std::exp(-x));
-    case ActivationKind::softplus: return std::log1p(std::exp(x));
-  }
-  return 0;
-}
 
 // Inputs in [-4, 4] kept at least 0.05 away from 0, where relu and leaky_relu have their kink and
 // a finite difference straddling it would be meaningless.
@@ -39,17 +23,17 @@ std::vector<double> inputs_away_from_zero(std::size_t n, std::uint64_t seed) {
 
 TEST(ActivationCpuTest, ForwardMatchesTextbookFormulas) {
   const std::vector<double> x = inputs_away_from_zero(1000, 1);
-  for (const Activation& a : all_activations) {
+  for (const Activation& a : test::all_activations) {
     std::vector<double> y(x.size()), expected(x.size());
     cpu::activation_forward(a, x.size(), x.data(), y.data());
-    for (std::size_t i = 0; i < x.size(); ++i) expected[i] = textbook(a, x[i]);
+    for (std::size_t i = 0; i < x.size(); ++i) expected[i] = test::textbook_activation(a, x[i]);
     EXPECT_TRUE(test::close(expected, y, 1e-14, 1e-14)) << activation_name(a.kind);
   }
 }
 
 TEST(ActivationCpuTest, ExtremeArgumentsStayFinite) {
   const std::vector<float> x = {-1000.f, -88.f, -80.f, 80.f, 88.f, 1000.f};
-  for (const Activation& a : all_activations) {
+  for (const Activation& a : test::all_activations) {
     std::vector<float> y(x.size()), dx(x.size());
     const std::vector<float> ones(x.size(), 1.0f);
     cpu::activation_forward(a, x.size(), x.data(), y.data());
@@ -68,7 +52,7 @@ TEST(ActivationCpuTest, ExtremeArgumentsStayFinite) {
 }
 
 TEST(ActivationCpuTest, BackwardMatchesFiniteDifferences) {
-  for (const Activation& a : all_activations) {
+  for (const Activation& a : test::all_activations) {
     std::vector<double> x = inputs_away_from_zero(64, 2);
     const std::vector<double> r = test::random_uniform<double>(x.size(), 3);
     std::vector<double> y(x.size());

@@ -4,6 +4,7 @@
 // activations, and backward against central finite differences in double precision, for
 // BatchNorm2d ([n, c, h*w]) and BatchNorm1d ([n, c], spatial 1).
 #include "kernels/batchnorm.h"
+#include "tests/support/activations.h"
 #include "tests/support/compare.h"
 #include "tests/support/finite_difference.h"
 
@@ -15,28 +16,6 @@
 
 namespace sgan {
 namespace {
-
-const Activation all_activations[] = {Activation::identity(),       Activation::relu(),
-                                      Activation::leaky_relu(0.2f), Activation::tanh(),
-                                      Activation::sigmoid(),        Activation::softplus()};
-
-double textbook(const Activation& a, double x) {
-  switch (a.kind) {
-  case ActivationKind::identity:
-    return x;
-  case ActivationKind::relu:
-    return std::max(x, 0.0);
-  case ActivationKind::leaky_relu:
-    return x > 0 ? x : a.slope * x;
-  case ActivationKind::tanh:
-    return std::tanh(x);
-  case ActivationKind::sigmoid:
-    return 1 / (1 + std::exp(-x));
-  case ActivationKind::softplus:
-    return std::log1p(std::exp(x));
-  }
-  return 0;
-}
 
 double at(const std::vector<double>& v, const BatchNormShape& s, int i, int ch, int k) {
   return v[(std::size_t(i) * s.c + ch) * s.spatial + k];
@@ -183,7 +162,7 @@ TEST(BatchNormCpuTest, EvalForwardUsesRunningStatistics) {
 TEST(BatchNormCpuTest, EpilogueIsTheActivationOfTheAffineOutput) {
   const BatchNormShape s{5, 4, 3 * 3};
   const BatchNormHyper hyper;
-  for (const Activation& a : all_activations) {
+  for (const Activation& a : test::all_activations) {
     Params p = random_params(s, 40);
     std::vector<double> affine(s.size()), y(s.size()), y_eval(s.size()), affine_eval(s.size());
     std::vector<double> rm = p.running_mean, rv = p.running_var, saved_mean(s.c), saved_invstd(s.c);
@@ -198,8 +177,8 @@ TEST(BatchNormCpuTest, EpilogueIsTheActivationOfTheAffineOutput) {
                                 rv.data(), y_eval.data(), a);
     std::vector<double> expected(s.size()), expected_eval(s.size());
     for (std::size_t e = 0; e < s.size(); ++e) {
-      expected[e] = textbook(a, affine[e]);
-      expected_eval[e] = textbook(a, affine_eval[e]);
+      expected[e] = test::textbook_activation(a, affine[e]);
+      expected_eval[e] = test::textbook_activation(a, affine_eval[e]);
     }
     EXPECT_TRUE(test::close(expected, y, 1e-14, 1e-14)) << activation_name(a.kind);
     EXPECT_TRUE(test::close(expected_eval, y_eval, 1e-14, 1e-14)) << activation_name(a.kind);

@@ -2,7 +2,9 @@
 // formulas, every backward direction against central finite differences in double precision, and
 // the validation of shapes.
 #include "kernels/conv2d.h"
+#include "tests/support/activations.h"
 #include "tests/support/compare.h"
+#include "tests/support/conv_gradient_checks.h"
 #include "tests/support/finite_difference.h"
 
 #include <algorithm>
@@ -15,24 +17,6 @@
 
 namespace sgan {
 namespace {
-
-double textbook(const Activation& a, double x) {
-  switch (a.kind) {
-  case ActivationKind::identity:
-    return x;
-  case ActivationKind::relu:
-    return std::max(x, 0.0);
-  case ActivationKind::leaky_relu:
-    return x > 0 ? x : a.slope * x;
-  case ActivationKind::tanh:
-    return std::tanh(x);
-  case ActivationKind::sigmoid:
-    return 1 / (1 + std::exp(-x));
-  case ActivationKind::softplus:
-    return std::log1p(std::exp(x));
-  }
-  return 0;
-}
 
 struct ShapeCase {
   int h_in, k, stride;
@@ -102,106 +86,26 @@ TEST(Conv2dCpuTest, ForwardAppliesEachEpilogueAfterTheBias) {
   for (const Activation& activation : cases) {
     std::vector<double> y(s.y_size()), expected(s.y_size());
     cpu::conv2d_forward(s, x.data(), w.data(), b.data(), y.data(), activation);
-    for (std::size_t i = 0; i < z.size(); ++i) expected[i] = textbook(activation, z[i]);
+    for (std::size_t i = 0; i < z.size(); ++i)
+      expected[i] = test::textbook_activation(activation, z[i]);
     EXPECT_TRUE(test::close(expected, y, 1e-14, 1e-14)) << activation_name(activation.kind);
   }
 }
 
-struct GradientCase {
-  int n, c_in, h_in, w_in, c_out, kh, kw, stride;
-  Padding padding;
-};
+using Conv2dCpuGradientTest = test::ConvGradientTest<test::Conv2dOp>;
+SGAN_CONV_GRADIENT_TESTS(Conv2dCpuGradientTest)
 
-void PrintTo(const GradientCase& c, std::ostream* os) {
-  *os << c.n << "x" << c.c_in << "x" << c.h_in << "x" << c.w_in << " -> " << c.c_out << " k" << c.kh
-      << "x" << c.kw << " s" << c.stride << (c.padding == Padding::same ? " same" : " valid");
-}
-
-class Conv2dCpuGradientTest : public ::testing::TestWithParam<GradientCase> {
-protected:
-  Conv2dShape shape() const {
-    const GradientCase& c = GetParam();
-    return conv2d_shape(c.n, c.c_in, c.h_in, c.w_in, c.c_out, c.kh, c.kw, c.stride, c.padding);
-  }
-};
-
-// L = <conv2d_forward(x, w, b), r>, so dL/dy = r. L is linear in each of x, w and b, so central
-// differences are exact for any step; a large step h = 0.01 keeps the rounding of L (a sum of up
-// to ~10^4 products of size O(1), off by ~1e-12) divided by 2h below 1e-9.
-constexpr double linear_step = 0.01;
-constexpr double gradient_tolerance = 1e-9;
-
-TEST_P(Conv2dCpuGradientTest, BackwardDataMatchesFiniteDifferences) {
-  const Conv2dShape s = shape();
-  auto x = test::random_uniform<double>(s.x_size(), 10);
-  const auto w = test::random_uniform<double>(s.w_size(), 11);
-  const auto b = test::random_uniform<double>(s.c_out, 12);
-  const auto r = test::random_uniform<double>(s.y_size(), 13);
-  std::vector<double> y(s.y_size());
-  const auto numeric = test::numeric_gradient(
-      x,
-      [&] {
-        cpu::conv2d_forward(s, x.data(), w.data(), b.data(), y.data());
-        return test::dot(y, r);
-      },
-      linear_step);
-  std::vector<double> dx(s.x_size(), std::nan(""));
-  cpu::conv2d_backward_data(s, r.data(), w.data(), dx.data());
-  EXPECT_TRUE(test::close(numeric, dx, gradient_tolerance, gradient_tolerance));
-}
-
-TEST_P(Conv2dCpuGradientTest, BackwardWeightAccumulatesFiniteDifferences) {
-  const Conv2dShape s = shape();
-  const auto x = test::random_uniform<double>(s.x_size(), 20);
-  auto w = test::random_uniform<double>(s.w_size(), 21);
-  const auto b = test::random_uniform<double>(s.c_out, 22);
-  const auto r = test::random_uniform<double>(s.y_size(), 23);
-  std::vector<double> y(s.y_size());
-  auto expected = test::numeric_gradient(
-      w,
-      [&] {
-        cpu::conv2d_forward(s, x.data(), w.data(), b.data(), y.data());
-        return test::dot(y, r);
-      },
-      linear_step);
-  const auto previous = test::random_uniform<double>(s.w_size(), 24);
-  for (std::size_t i = 0; i < expected.size(); ++i) expected[i] += previous[i];
-  std::vector<double> dw = previous;
-  cpu::conv2d_backward_weight(s, x.data(), r.data(), dw.data());
-  EXPECT_TRUE(test::close(expected, dw, gradient_tolerance, gradient_tolerance));
-}
-
-TEST_P(Conv2dCpuGradientTest, BackwardBiasAccumulatesFiniteDifferences) {
-  const Conv2dShape s = shape();
-  const auto x = test::random_uniform<double>(s.x_size(), 30);
-  const auto w = test::random_uniform<double>(s.w_size(), 31);
-  auto b = test::random_uniform<double>(s.c_out, 32);
-  const auto r = test::random_uniform<double>(s.y_size(), 33);
-  std::vector<double> y(s.y_size());
-  auto expected = test::numeric_gradient(
-      b,
-      [&] {
-        cpu::conv2d_forward(s, x.data(), w.data(), b.data(), y.data());
-        return test::dot(y, r);
-      },
-      linear_step);
-  const auto previous = test::random_uniform<double>(s.c_out, 34);
-  for (std::size_t i = 0; i < expected.size(); ++i) expected[i] += previous[i];
-  std::vector<double> db = previous;
-  cpu::conv2d_backward_bias(s, r.data(), db.data());
-  EXPECT_TRUE(test::close(expected, db, gradient_tolerance, gradient_tolerance));
-}
-
-INSTANTIATE_TEST_SUITE_P(SmallShapes, Conv2dCpuGradientTest,
-                         ::testing::Values(GradientCase{2, 3, 7, 6, 4, 3, 3, 1, Padding::same},
-                                           GradientCase{1, 2, 9, 11, 3, 3, 3, 2, Padding::same},
-                                           GradientCase{2, 2, 8, 8, 3, 4, 4, 2, Padding::same},
-                                           GradientCase{1, 2, 9, 7, 2, 5, 5, 2, Padding::valid},
-                                           GradientCase{3, 1, 10, 9, 2, 5, 5, 1, Padding::same},
-                                           GradientCase{1, 3, 6, 5, 5, 4, 4, 1, Padding::valid},
-                                           GradientCase{1, 1, 28, 28, 2, 3, 3, 2, Padding::same},
-                                           GradientCase{1, 2, 7, 7, 1, 7, 7, 1, Padding::same},
-                                           GradientCase{1, 2, 10, 11, 2, 3, 5, 3, Padding::same}));
+INSTANTIATE_TEST_SUITE_P(
+    SmallShapes, Conv2dCpuGradientTest,
+    ::testing::Values(test::Conv2dOp::keras(2, 3, 7, 6, 4, 3, 3, 1, Padding::same),
+                      test::Conv2dOp::keras(1, 2, 9, 11, 3, 3, 3, 2, Padding::same),
+                      test::Conv2dOp::keras(2, 2, 8, 8, 3, 4, 4, 2, Padding::same),
+                      test::Conv2dOp::keras(1, 2, 9, 7, 2, 5, 5, 2, Padding::valid),
+                      test::Conv2dOp::keras(3, 1, 10, 9, 2, 5, 5, 1, Padding::same),
+                      test::Conv2dOp::keras(1, 3, 6, 5, 5, 4, 4, 1, Padding::valid),
+                      test::Conv2dOp::keras(1, 1, 28, 28, 2, 3, 3, 2, Padding::same),
+                      test::Conv2dOp::keras(1, 2, 7, 7, 1, 7, 7, 1, Padding::same),
+                      test::Conv2dOp::keras(1, 2, 10, 11, 2, 3, 5, 3, Padding::same)));
 
 // Each case breaks one field of a valid shape; the error must name that field first.
 TEST(Conv2dCpuTest, ValidateRejectsBadShapesNamingTheField) {

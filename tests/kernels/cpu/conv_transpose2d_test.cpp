@@ -4,6 +4,7 @@
 // double precision, and the validation of shapes.
 #include "kernels/conv_transpose2d.h"
 #include "tests/support/compare.h"
+#include "tests/support/conv_gradient_checks.h"
 #include "tests/support/finite_difference.h"
 
 #include <cmath>
@@ -93,24 +94,13 @@ TEST(ConvTranspose2dCpuTest, ForwardMatchesHandComputedScatter) {
   EXPECT_EQ(y, expected);
 }
 
-struct GradientCase {
-  int n, c_in, h_in, w_in, c_out, kh, kw, stride;
-  Padding padding;
-};
-
-void PrintTo(const GradientCase& c, std::ostream* os) {
-  *os << c.n << "x" << c.c_in << "x" << c.h_in << "x" << c.w_in << " -> " << c.c_out << " k" << c.kh
-      << "x" << c.kw << " s" << c.stride << (c.padding == Padding::same ? " same" : " valid");
-}
-
-class ConvTranspose2dCpuCaseTest : public ::testing::TestWithParam<GradientCase> {
+// The finite-difference checks of every backward direction, and this file's own checks of the
+// forward on the same shapes.
+class ConvTranspose2dCpuCaseTest : public test::ConvGradientTest<test::ConvTranspose2dOp> {
 protected:
-  ConvTranspose2dShape shape() const {
-    const GradientCase& c = GetParam();
-    return conv_transpose2d_shape(c.n, c.c_in, c.h_in, c.w_in, c.c_out, c.kh, c.kw, c.stride,
-                                  c.padding);
-  }
+  ConvTranspose2dShape shape() const { return GetParam().shape; }
 };
+SGAN_CONV_GRADIENT_TESTS(ConvTranspose2dCpuCaseTest)
 
 // Both are sums of the same products in double, in different orders.
 constexpr double reorder_tolerance = 1e-13;
@@ -152,81 +142,16 @@ TEST_P(ConvTranspose2dCpuCaseTest, IsTheAdjointOfConv2d) {
   EXPECT_NEAR(left, right, 1e-12 * (1 + std::abs(left)));
 }
 
-// L = <conv_transpose2d_forward(x, w, b), r>, linear in each of x, w and b: central differences
-// are exact for any step, and h = 0.01 keeps the rounding of L divided by 2h below 1e-9.
-constexpr double linear_step = 0.01;
-constexpr double gradient_tolerance = 1e-9;
-
-TEST_P(ConvTranspose2dCpuCaseTest, BackwardDataMatchesFiniteDifferences) {
-  const ConvTranspose2dShape s = shape();
-  auto x = test::random_uniform<double>(s.x_size(), 10);
-  const auto w = test::random_uniform<double>(s.w_size(), 11);
-  const auto b = test::random_uniform<double>(s.c_out, 12);
-  const auto r = test::random_uniform<double>(s.y_size(), 13);
-  std::vector<double> y(s.y_size());
-  const auto numeric = test::numeric_gradient(
-      x,
-      [&] {
-        cpu::conv_transpose2d_forward(s, x.data(), w.data(), b.data(), y.data());
-        return test::dot(y, r);
-      },
-      linear_step);
-  std::vector<double> dx(s.x_size(), std::nan(""));
-  cpu::conv_transpose2d_backward_data(s, r.data(), w.data(), dx.data());
-  EXPECT_TRUE(test::close(numeric, dx, gradient_tolerance, gradient_tolerance));
-}
-
-TEST_P(ConvTranspose2dCpuCaseTest, BackwardWeightAccumulatesFiniteDifferences) {
-  const ConvTranspose2dShape s = shape();
-  const auto x = test::random_uniform<double>(s.x_size(), 20);
-  auto w = test::random_uniform<double>(s.w_size(), 21);
-  const auto b = test::random_uniform<double>(s.c_out, 22);
-  const auto r = test::random_uniform<double>(s.y_size(), 23);
-  std::vector<double> y(s.y_size());
-  auto expected = test::numeric_gradient(
-      w,
-      [&] {
-        cpu::conv_transpose2d_forward(s, x.data(), w.data(), b.data(), y.data());
-        return test::dot(y, r);
-      },
-      linear_step);
-  const auto previous = test::random_uniform<double>(s.w_size(), 24);
-  for (std::size_t i = 0; i < expected.size(); ++i) expected[i] += previous[i];
-  std::vector<double> dw = previous;
-  cpu::conv_transpose2d_backward_weight(s, x.data(), r.data(), dw.data());
-  EXPECT_TRUE(test::close(expected, dw, gradient_tolerance, gradient_tolerance));
-}
-
-TEST_P(ConvTranspose2dCpuCaseTest, BackwardBiasAccumulatesFiniteDifferences) {
-  const ConvTranspose2dShape s = shape();
-  const auto x = test::random_uniform<double>(s.x_size(), 30);
-  const auto w = test::random_uniform<double>(s.w_size(), 31);
-  auto b = test::random_uniform<double>(s.c_out, 32);
-  const auto r = test::random_uniform<double>(s.y_size(), 33);
-  std::vector<double> y(s.y_size());
-  auto expected = test::numeric_gradient(
-      b,
-      [&] {
-        cpu::conv_transpose2d_forward(s, x.data(), w.data(), b.data(), y.data());
-        return test::dot(y, r);
-      },
-      linear_step);
-  const auto previous = test::random_uniform<double>(s.c_out, 34);
-  for (std::size_t i = 0; i < expected.size(); ++i) expected[i] += previous[i];
-  std::vector<double> db = previous;
-  cpu::conv_transpose2d_backward_bias(s, r.data(), db.data());
-  EXPECT_TRUE(test::close(expected, db, gradient_tolerance, gradient_tolerance));
-}
-
-INSTANTIATE_TEST_SUITE_P(SmallShapes, ConvTranspose2dCpuCaseTest,
-                         ::testing::Values(GradientCase{2, 3, 4, 4, 2, 4, 4, 2, Padding::same},
-                                           GradientCase{1, 2, 5, 7, 3, 3, 3, 2, Padding::same},
-                                           GradientCase{2, 2, 3, 4, 3, 4, 4, 2, Padding::valid},
-                                           GradientCase{1, 3, 6, 5, 2, 5, 5, 1, Padding::same},
-                                           GradientCase{3, 1, 4, 3, 2, 3, 5, 3, Padding::same},
-                                           GradientCase{1, 2, 5, 5, 1, 7, 7, 1, Padding::valid},
-                                           GradientCase{1, 4, 7, 7, 2, 4, 4, 2, Padding::same},
-                                           GradientCase{2, 2, 3, 3, 2, 2, 2, 3, Padding::valid}));
+INSTANTIATE_TEST_SUITE_P(
+    SmallShapes, ConvTranspose2dCpuCaseTest,
+    ::testing::Values(test::ConvTranspose2dOp::keras(2, 3, 4, 4, 2, 4, 4, 2, Padding::same),
+                      test::ConvTranspose2dOp::keras(1, 2, 5, 7, 3, 3, 3, 2, Padding::same),
+                      test::ConvTranspose2dOp::keras(2, 2, 3, 4, 3, 4, 4, 2, Padding::valid),
+                      test::ConvTranspose2dOp::keras(1, 3, 6, 5, 2, 5, 5, 1, Padding::same),
+                      test::ConvTranspose2dOp::keras(3, 1, 4, 3, 2, 3, 5, 3, Padding::same),
+                      test::ConvTranspose2dOp::keras(1, 2, 5, 5, 1, 7, 7, 1, Padding::valid),
+                      test::ConvTranspose2dOp::keras(1, 4, 7, 7, 2, 4, 4, 2, Padding::same),
+                      test::ConvTranspose2dOp::keras(2, 2, 3, 3, 2, 2, 2, 3, Padding::valid)));
 
 // Each case breaks one field of a valid shape; the error must name that field first.
 TEST(ConvTranspose2dCpuTest, ValidateRejectsBadShapesNamingTheField) {

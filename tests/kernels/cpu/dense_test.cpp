@@ -1,6 +1,7 @@
 // The CPU dense layer: forward on a hand-computed example and with every epilogue, each backward
 // against central finite differences in double, and += semantics of the parameter gradients.
 #include "kernels/dense.h"
+#include "tests/support/activations.h"
 #include "tests/support/compare.h"
 #include "tests/support/finite_difference.h"
 
@@ -11,28 +12,6 @@
 
 namespace sgan {
 namespace {
-
-const Activation all_activations[] = {Activation::identity(),       Activation::relu(),
-                                      Activation::leaky_relu(0.2f), Activation::tanh(),
-                                      Activation::sigmoid(),        Activation::softplus()};
-
-double textbook(const Activation& a, double x) {
-  switch (a.kind) {
-  case ActivationKind::identity:
-    return x;
-  case ActivationKind::relu:
-    return std::max(x, 0.0);
-  case ActivationKind::leaky_relu:
-    return x > 0 ? x : a.slope * x;
-  case ActivationKind::tanh:
-    return std::tanh(x);
-  case ActivationKind::sigmoid:
-    return 1 / (1 + std::exp(-x));
-  case ActivationKind::softplus:
-    return std::log1p(std::exp(x));
-  }
-  return 0;
-}
 
 // x = [[1, 2, 3], [-1, 0, 2]], w = [[1, 0, -1], [0.5, 0.5, 0.5]], b = [0.25, -1]:
 //   x W^T = [[1 - 3, 0.5 + 1 + 1.5], [-1 - 2, -0.5 + 0 + 1]] = [[-2, 3], [-3, 0.5]]
@@ -58,14 +37,14 @@ TEST(DenseCpuTest, ForwardAppliesEachEpilogueToTheAffineOutput) {
   const std::vector<double> x = test::random_uniform<double>(s.x_size(), 1);
   const std::vector<double> w = test::random_uniform<double>(s.w_size(), 2);
   const std::vector<double> b = test::random_uniform<double>(s.out, 3);
-  for (const Activation& a : all_activations) {
+  for (const Activation& a : test::all_activations) {
     std::vector<double> y(s.y_size()), expected(s.y_size());
     cpu::dense_forward(s, x.data(), w.data(), b.data(), y.data(), a);
     for (int r = 0; r < s.n; ++r)
       for (int o = 0; o < s.out; ++o) {
         double affine = b[o];
         for (int i = 0; i < s.in; ++i) affine += x[r * s.in + i] * w[o * s.in + i];
-        expected[r * s.out + o] = textbook(a, affine);
+        expected[r * s.out + o] = test::textbook_activation(a, affine);
       }
     EXPECT_TRUE(test::close(expected, y, 1e-14, 1e-14)) << activation_name(a.kind);
   }

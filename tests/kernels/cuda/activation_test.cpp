@@ -3,20 +3,20 @@
 // blocks or whole float4s, with the buffers aligned and one float off (where the float4 variant
 // falls back to one float a trip); and the dispatch, which picks a variant by size, against both
 // variants on either side of its threshold, bit for bit.
-#include <gtest/gtest.h>
+#include "kernels/activation.h"
+#include "kernels/cuda/elementwise_variants.h"
+#include "tests/support/activations.h"
+#include "tests/support/compare.h"
+#include "tests/support/gpu.h"
 
 #include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <gtest/gtest.h>
 #include <ostream>
 #include <string>
 #include <vector>
-
-#include "kernels/activation.h"
-#include "kernels/cuda/elementwise_variants.h"
-#include "tests/support/compare.h"
-#include "tests/support/gpu.h"
 
 namespace sgan {
 namespace cuda {
@@ -27,10 +27,6 @@ void PrintTo(ElementwiseVariant variant, std::ostream* out) {
 }  // namespace cuda
 
 namespace {
-
-const Activation all_activations[] = {Activation::identity(), Activation::relu(),
-                                      Activation::leaky_relu(0.2f), Activation::tanh(),
-                                      Activation::sigmoid(), Activation::softplus()};
 
 // CUDA's expf/tanhf/log1pf are within 2 ulp of the correctly rounded float; against a double
 // reference that is ~2.4e-7 relative per element.
@@ -69,7 +65,7 @@ TEST_P(ActivationCudaTest, ForwardAndBackwardMatchCpu) {
   for (const std::size_t offset : {std::size_t(0), std::size_t(1)})
     for (const std::size_t n : {std::size_t(1), std::size_t(3), std::size_t(12544 * 64),
                                 std::size_t(1000003)}) {
-      for (const Activation& a : all_activations) {
+      for (const Activation& a : test::all_activations) {
         const std::string what = std::string(activation_name(a.kind)) + " n=" +
                                  std::to_string(n) + " offset " + std::to_string(offset);
         const std::vector<float> x = test::random_uniform<float>(n, n, -6, 6);
@@ -135,7 +131,7 @@ TEST(ActivationDispatchTest, PicksFourFloatsFromTheThresholdAndEqualsBothVariant
         << "n = " << n;
     const std::vector<float> x = test::random_uniform<float>(n, 11, -6, 6);
     const std::vector<float> dy = test::random_uniform<float>(n, 12);
-    for (const Activation& a : all_activations) {
+    for (const Activation& a : test::all_activations) {
       test::DeviceBuffer<float> x_dev(x), dy_dev(dy), y_chosen(n), dx_chosen(n);
       cuda::activation_forward(a, n, x_dev.get(), y_chosen.get(), nullptr);
       cuda::activation_backward(a, n, y_chosen.get(), dy_dev.get(), dx_chosen.get(), nullptr);

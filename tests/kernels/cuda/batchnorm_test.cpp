@@ -8,6 +8,7 @@
 #include "kernels/batchnorm.h"
 #include "kernels/cuda/batchnorm_variants.h"
 #include "kernels/cuda/graph_nodes.h"
+#include "tests/support/activations.h"
 #include "tests/support/compare.h"
 #include "tests/support/gpu.h"
 
@@ -45,10 +46,6 @@ namespace {
   return ::testing::AssertionFailure() << differ << " of " << got.size() << " differ, first ["
                                        << first << "]: " << expected[first] << " vs " << got[first];
 }
-
-const Activation all_activations[] = {Activation::identity(),       Activation::relu(),
-                                      Activation::leaky_relu(0.2f), Activation::tanh(),
-                                      Activation::sigmoid(),        Activation::softplus()};
 
 const BatchNormShape all_shapes[] = {
     // The article's G: batchnorm2d(128, 7x7), (128, 14x14), (64, 28x28) at batch 64 and 100.
@@ -172,7 +169,7 @@ TEST_P(BatchNormCudaTest, TrainForwardMatchesCpu) {
   const BatchNormHyper hyper{0.1f, 1e-5f};
   std::uint64_t seed = 100;
   for (const BatchNormShape& s : all_shapes)
-    for (const Activation& a : all_activations) {
+    for (const Activation& a : test::all_activations) {
       seed += 10;
       expect_train_matches_cpu(GetParam(), s, hyper, channel_inputs(s, seed, 3.0),
                                channel_params(s.c, seed + 5), a);
@@ -198,7 +195,7 @@ TEST_P(BatchNormCudaTest, EvalForwardMatchesCpu) {
   const BatchNormHyper hyper{0.1f, 1e-3f};
   std::uint64_t seed = 2000;
   for (const BatchNormShape& s : all_shapes)
-    for (const Activation& a : all_activations) {
+    for (const Activation& a : test::all_activations) {
       seed += 10;
       const std::vector<float> x = channel_inputs(s, seed, 1.0);
       const ChannelParams p = channel_params(s.c, seed + 5);

@@ -3,6 +3,7 @@
 // awkward ones (one row, one input, one output, sizes that fit no tile). The cuBLAS handle runs on
 // a non-blocking stream, so our own kernels must follow the GEMMs on the handle's stream.
 #include "kernels/dense.h"
+#include "tests/support/activations.h"
 #include "tests/support/compare.h"
 #include "tests/support/gpu.h"
 
@@ -15,10 +16,6 @@
 
 namespace sgan {
 namespace {
-
-const Activation all_activations[] = {Activation::identity(),       Activation::relu(),
-                                      Activation::leaky_relu(0.2f), Activation::tanh(),
-                                      Activation::sigmoid(),        Activation::softplus()};
 
 struct DenseCase {
   DenseShape s;
@@ -49,7 +46,7 @@ std::vector<DenseCase> awkward_cases() {
                                {5, 7, 1}, {37, 29, 1}, {1, 6272, 11}, {33, 65, 129}};
   std::vector<DenseCase> cases;
   for (const DenseShape& s : shapes)
-    for (const Activation& a : all_activations) cases.push_back({s, a});
+    for (const Activation& a : test::all_activations) cases.push_back({s, a});
   return cases;
 }
 

@@ -3,6 +3,7 @@
 // eval forward and backward, every epilogue, on the SGAN shapes and awkward ones.
 #include "kernels/batchnorm.h"
 #include "kernels/cudnn/handle.h"
+#include "tests/support/activations.h"
 #include "tests/support/compare.h"
 #include "tests/support/gpu.h"
 
@@ -15,10 +16,6 @@
 
 namespace sgan {
 namespace {
-
-const Activation all_activations[] = {Activation::identity(),       Activation::relu(),
-                                      Activation::leaky_relu(0.2f), Activation::tanh(),
-                                      Activation::sigmoid(),        Activation::softplus()};
 
 // The SGAN shapes (article G's batchnorm2d, improved G's batchnorm1d) and awkward ones; training
 // needs m = n * spatial >= 2 (see RejectsTrainingOnOneValuePerChannel).
@@ -71,7 +68,7 @@ TEST(BatchNormCudnnTest, TrainForwardMatchesCpu) {
   const BatchNormHyper hyper{0.1f, 1e-5f};
   std::uint64_t seed = 500;
   for (const BatchNormShape& s : all_shapes)
-    for (const Activation& a : all_activations) {
+    for (const Activation& a : test::all_activations) {
       seed += 10;
       const std::vector<float> x = channel_inputs(s, seed);
       const ChannelParams p = channel_params(s.c, seed + 5);
@@ -109,7 +106,7 @@ TEST(BatchNormCudnnTest, EvalForwardMatchesCpu) {
   const BatchNormHyper hyper{0.1f, 1e-3f};
   std::uint64_t seed = 1500;
   for (const BatchNormShape& s : all_shapes)
-    for (const Activation& a : all_activations) {
+    for (const Activation& a : test::all_activations) {
       seed += 10;
       const std::vector<float> x = channel_inputs(s, seed);
       const ChannelParams p = channel_params(s.c, seed + 5);
