@@ -1,18 +1,20 @@
 #pragma once
-// What the engine's layer and model tests share: moving a tensor to and from the host, and the
-// finite-difference check of a whole model's backward pass on the CPU backend.
+// What the engine's layer and model tests share: moving a tensor to and from the host, a model of
+// its own on the CPU backend, and the finite-difference check of a whole model's backward pass.
 //
 // The check: L = sum_i r_i y_i, y the output of layer `from` (the model's last by default) and r a
 // fixed random vector, so dL/dy = r. Every element of x and of every trainable parameter is
 // perturbed in place by +-h through the engine's own forward pass (ParameterSet values are
 // perturbed where they live), dL/dp ~ (L(p + h) - L(p - h)) / (2 h), and compared with what
 // backward_from(from, r) returns and accumulates.
+#include "engine/core/arena.h"
 #include "engine/core/context.h"
 #include "engine/core/tensor.h"
 #include "engine/graph/model.h"
 #include "tests/support/compare.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <gtest/gtest.h>
 #include <string>
 #include <string_view>
@@ -30,6 +32,31 @@ inline void from_host(Context& ctx, const Tensor& t, const std::vector<float>& h
   ASSERT_EQ(host.size(), t.size());
   ctx.upload(t.data, host.data(), host.size() * sizeof(float));
 }
+
+// A model of its own on the CPU backend: a 1 MiB arena, the Philox stream its dropout and noise
+// layers draw from (seed `rng_seed`, the counter starting at `counter`) and, once a test has added
+// its layers and called build, the input x drawn from U(-1, 1).
+struct CpuModelHarness {
+  CpuModelHarness(std::uint32_t rng_stream_base, std::uint64_t rng_seed,
+                  std::uint64_t counter_start)
+      : model("test", rng_stream_base), counter(counter_start), rng{rng_seed, &counter} {}
+
+  Context ctx{Backend::cpu};
+  Arena arena{ctx, std::size_t(1) << 20};
+  Model model;
+  std::uint64_t counter;
+  RngState rng;
+  Tensor x;
+
+  void build(const Shape& input, std::uint64_t seed) {
+    model.build(arena, input);
+    model.initialize(ctx, seed);
+    model.set_rng(&rng);
+    x = arena.tensor(input);
+    from_host(ctx, x, random_uniform<float>(x.size(), seed + 1));
+  }
+  std::vector<float> forward() { return to_host(ctx, model.forward(ctx, x)); }
+};
 
 // Central differences of loss() over the n floats at p (host memory), each perturbed in place
 // and restored. The denominator is the step actually taken after rounding p +- h to float, so

@@ -38,23 +38,9 @@ namespace {
 
 constexpr test::FiniteDifferences fd{1e-2f, 1e-3, 2e-3};
 
-// One layer (or a few) in a model of its own on the CPU backend, the input drawn from U(-1, 1).
-struct Harness {
-  Context ctx{Backend::cpu};
-  Arena arena{ctx, std::size_t(1) << 20};
-  Model model{"test", 0};
-  std::uint64_t counter = 3;
-  RngState rng{42, &counter};
-  Tensor x;
-
-  void build(const Shape& input, std::uint64_t seed) {
-    model.build(arena, input);
-    model.initialize(ctx, seed);
-    model.set_rng(&rng);
-    x = arena.tensor(input);
-    test::from_host(ctx, x, test::random_uniform<float>(x.size(), seed + 1));
-  }
-  std::vector<float> forward() { return test::to_host(ctx, model.forward(ctx, x)); }
+// One layer (or a few) in a model of its own, checked with this file's tolerances.
+struct Harness : test::CpuModelHarness {
+  Harness() : CpuModelHarness(0, 42, 3) {}
   void check_gradients(std::uint64_t seed) {
     test::expect_gradients_match_finite_differences(ctx, model, x, fd, seed);
   }

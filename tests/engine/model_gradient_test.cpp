@@ -29,21 +29,8 @@ namespace {
 
 constexpr test::FiniteDifferences fd{5e-3f, 1e-3, 2e-3};
 
-struct Harness {
-  Context ctx{Backend::cpu};
-  Arena arena{ctx, std::size_t(1) << 20};
-  Model model{"test", 100};
-  std::uint64_t counter = 9;
-  RngState rng{2024, &counter};
-  Tensor x;
-
-  void build(const Shape& input, std::uint64_t seed) {
-    model.build(arena, input);
-    model.initialize(ctx, seed);
-    model.set_rng(&rng);
-    x = arena.tensor(input);
-    test::from_host(ctx, x, test::random_uniform<float>(x.size(), seed + 1));
-  }
+struct Harness : test::CpuModelHarness {
+  Harness() : CpuModelHarness(100, 2024, 9) {}
 };
 
 double min_abs(const std::vector<float>& v) {

@@ -1,5 +1,7 @@
 #include "tests/support/compare.h"
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <sstream>
@@ -45,6 +47,26 @@ template <typename A, typename B>
   if (s.non_finite == 0 && s.rel_l2 <= rel_l2_tol && s.max_abs <= max_abs_tol)
     return ::testing::AssertionSuccess() << detail.str();
   return ::testing::AssertionFailure() << detail.str();
+}
+
+::testing::AssertionResult bitwise_equal(const std::vector<float>& expected,
+                                         const std::vector<float>& got) {
+  if (expected.size() != got.size())
+    return ::testing::AssertionFailure() << "sizes " << expected.size() << " and " << got.size();
+  std::size_t differ = 0, first = 0;
+  for (std::size_t i = 0; i < got.size(); ++i)
+    if (std::bit_cast<std::uint32_t>(expected[i]) != std::bit_cast<std::uint32_t>(got[i]) &&
+        differ++ == 0)
+      first = i;
+  if (differ == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << differ << " of " << got.size() << " differ, first ["
+                                       << first << "]: " << expected[first] << " vs " << got[first];
+}
+
+double largest_magnitude(const std::vector<double>& v) {
+  double largest = 0;
+  for (const double x : v) largest = std::max(largest, std::fabs(x));
+  return largest;
 }
 
 template <typename T>

@@ -28,6 +28,16 @@ template <typename A, typename B>
 ::testing::AssertionResult close(const std::vector<A>& reference, const std::vector<B>& result,
                                  double rel_l2_tol, double max_abs_tol);
 
+// EXPECT_TRUE(bitwise_equal(expected, got)): every element the same bits (so NaNs with the same
+// payload match and 0 differs from -0); on failure, how many differ and the first of them, not
+// both whole vectors.
+::testing::AssertionResult bitwise_equal(const std::vector<float>& expected,
+                                         const std::vector<float>& got);
+
+// The largest |v|: what a max-abs tolerance is taken relative to when the reference's scale varies
+// from case to case.
+double largest_magnitude(const std::vector<double>& v);
+
 // n values uniform in [lo, hi) from a fixed seed: tests draw fresh inputs per case, reproducibly.
 template <typename T>
 std::vector<T> random_uniform(std::size_t n, std::uint64_t seed, double lo = -1.0, double hi = 1.0);

@@ -9,7 +9,6 @@
 #include "tests/support/compare.h"
 #include "tests/support/gpu.h"
 
-#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -111,13 +110,6 @@ INSTANTIATE_TEST_SUITE_P(Variants, ActivationCudaTest,
                            return std::string(cuda::elementwise_variant_name(variant.param));
                          });
 
-::testing::AssertionResult bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::bit_cast<std::uint32_t>(a[i]) != std::bit_cast<std::uint32_t>(b[i]))
-      return ::testing::AssertionFailure() << "element " << i << ": " << a[i] << " vs " << b[i];
-  return ::testing::AssertionSuccess();
-}
-
 // The dispatch runs one_float_a_thread below four_floats_min_elements and four_floats_a_thread
 // from there. Each element gets the same float operations in either layout, so the dispatch's
 // outputs equal both variants' bit for bit on either side; which variant it runs is the choice
@@ -141,8 +133,8 @@ TEST(ActivationDispatchTest, PicksFourFloatsFromTheThresholdAndEqualsBothVariant
         cuda::activation_backward(variant, a, n, y_chosen.get(), dy_dev.get(), dx.get(), nullptr);
         const std::string what = std::string(activation_name(a.kind)) + " n = " +
                                  std::to_string(n) + ", " + cuda::elementwise_variant_name(variant);
-        EXPECT_TRUE(bitwise_equal(y_chosen.to_host(), y.to_host())) << "forward, " << what;
-        EXPECT_TRUE(bitwise_equal(dx_chosen.to_host(), dx.to_host())) << "backward, " << what;
+        EXPECT_TRUE(test::bitwise_equal(y_chosen.to_host(), y.to_host())) << "forward, " << what;
+        EXPECT_TRUE(test::bitwise_equal(dx_chosen.to_host(), dx.to_host())) << "backward, " << what;
       }
     }
   }

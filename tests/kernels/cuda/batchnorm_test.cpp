@@ -9,12 +9,10 @@
 #include "kernels/cuda/batchnorm_variants.h"
 #include "kernels/cuda/graph_nodes.h"
 #include "tests/support/activations.h"
+#include "tests/support/batchnorm_checks.h"
 #include "tests/support/compare.h"
 #include "tests/support/gpu.h"
 
-#include <algorithm>
-#include <bit>
-#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <gtest/gtest.h>
@@ -31,21 +29,6 @@ void PrintTo(BatchNormVariant variant, std::ostream* out) {
 } // namespace cuda
 
 namespace {
-
-// Bitwise comparison that reports a count and the first differing element, not whole vectors.
-::testing::AssertionResult bitwise_equal(const std::vector<float>& expected,
-                                         const std::vector<float>& got) {
-  if (expected.size() != got.size())
-    return ::testing::AssertionFailure() << "sizes " << expected.size() << " and " << got.size();
-  std::size_t differ = 0, first = 0;
-  for (std::size_t i = 0; i < got.size(); ++i)
-    if (std::bit_cast<std::uint32_t>(expected[i]) != std::bit_cast<std::uint32_t>(got[i]) &&
-        differ++ == 0)
-      first = i;
-  if (differ == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << differ << " of " << got.size() << " differ, first ["
-                                       << first << "]: " << expected[first] << " vs " << got[first];
-}
 
 const BatchNormShape all_shapes[] = {
     // The article's G: batchnorm2d(128, 7x7), (128, 14x14), (64, 28x28) at batch 64 and 100.
@@ -68,73 +51,19 @@ const BatchNormShape all_shapes[] = {
     {300, 3, 28 * 28},
     {700, 33, 1}};
 
-std::string name(const BatchNormShape& s) {
-  return std::to_string(s.n) + "x" + std::to_string(s.c) + "x" + std::to_string(s.spatial);
-}
-
-// x of channel ch = offset_ch + spread_ch u, u uniform in [-1, 1): channels with their own
-// non-zero means and spreads, so a mix-up of channels or statistics shows.
-std::vector<float> channel_inputs(const BatchNormShape& s, std::uint64_t seed,
-                                  double offset_scale) {
-  const std::vector<double> offsets =
-      test::random_uniform<double>(s.c, seed, -offset_scale, offset_scale);
-  const std::vector<double> spreads = test::random_uniform<double>(s.c, seed + 1, 0.5, 2.0);
-  const std::vector<double> u = test::random_uniform<double>(s.size(), seed + 2);
-  std::vector<float> x(s.size());
-  for (std::size_t e = 0; e < x.size(); ++e) {
-    const std::size_t ch = (e / s.spatial) % s.c;
-    x[e] = float(offsets[ch] + spreads[ch] * u[e]);
-  }
-  return x;
-}
-
-struct ChannelParams {
-  std::vector<float> gamma, beta, running_mean, running_var;
-};
-
-ChannelParams channel_params(int c, std::uint64_t seed) {
-  return {test::random_uniform<float>(c, seed, 0.5, 1.5), test::random_uniform<float>(c, seed + 1),
-          test::random_uniform<float>(c, seed + 2),
-          test::random_uniform<float>(c, seed + 3, 0.5, 2)};
-}
-
 struct TrainOutputs {
   std::vector<float> y, running_mean, running_var, saved_mean, saved_invstd;
 };
 
 TrainOutputs cuda_forward_train(cuda::BatchNormVariant variant, const BatchNormShape& s,
                                 const BatchNormHyper& hyper, const std::vector<float>& x,
-                                const ChannelParams& p, const Activation& epilogue) {
+                                const test::ChannelParams& p, const Activation& epilogue) {
   test::DeviceBuffer<float> x_dev(x), gamma_dev(p.gamma), beta_dev(p.beta), y_dev(s.size());
   test::DeviceBuffer<float> rm_dev(p.running_mean), rv_dev(p.running_var), sm_dev(s.c), si_dev(s.c);
   cuda::batchnorm_forward_train(variant, s, hyper, x_dev.get(), gamma_dev.get(), beta_dev.get(),
                                 y_dev.get(), rm_dev.get(), rv_dev.get(), sm_dev.get(), si_dev.get(),
                                 epilogue, nullptr);
   return {y_dev.to_host(), rm_dev.to_host(), rv_dev.to_host(), sm_dev.to_host(), si_dev.to_host()};
-}
-
-struct TrainReference {
-  std::vector<double> y, running_mean, running_var, saved_mean, saved_invstd;
-};
-
-TrainReference cpu_forward_train(const BatchNormShape& s, const BatchNormHyper& hyper,
-                                 const std::vector<float>& x, const ChannelParams& p,
-                                 const Activation& epilogue) {
-  TrainReference r{std::vector<double>(s.size()), test::convert<double>(p.running_mean),
-                   test::convert<double>(p.running_var), std::vector<double>(s.c),
-                   std::vector<double>(s.c)};
-  const std::vector<double> x_d = test::convert<double>(x), gamma = test::convert<double>(p.gamma);
-  const std::vector<double> beta = test::convert<double>(p.beta);
-  cpu::batchnorm_forward_train(s, hyper, x_d.data(), gamma.data(), beta.data(), r.y.data(),
-                               r.running_mean.data(), r.running_var.data(), r.saved_mean.data(),
-                               r.saved_invstd.data(), epilogue);
-  return r;
-}
-
-double largest_magnitude(const std::vector<double>& v) {
-  double largest = 0;
-  for (const double x : v) largest = std::max(largest, std::fabs(x));
-  return largest;
 }
 
 // Tolerances: statistics are summed in double on the device and rounded once to float (relative
@@ -146,15 +75,16 @@ constexpr double output_rel_l2 = 2e-6, output_max_abs = 1e-5;
 
 ::testing::AssertionResult statistics_close(const std::vector<double>& ref,
                                             const std::vector<float>& got) {
-  return test::close(ref, got, statistics_tolerance, statistics_tolerance * largest_magnitude(ref));
+  return test::close(ref, got, statistics_tolerance,
+                     statistics_tolerance * test::largest_magnitude(ref));
 }
 
 void expect_train_matches_cpu(cuda::BatchNormVariant variant, const BatchNormShape& s,
                               const BatchNormHyper& hyper, const std::vector<float>& x,
-                              const ChannelParams& p, const Activation& a) {
+                              const test::ChannelParams& p, const Activation& a) {
   const TrainOutputs got = cuda_forward_train(variant, s, hyper, x, p, a);
-  const TrainReference ref = cpu_forward_train(s, hyper, x, p, a);
-  const std::string what = name(s) + " " + activation_name(a.kind);
+  const test::BatchNormTrainReference ref = test::batchnorm_train_reference(s, hyper, x, p, a);
+  const std::string what = test::name(s) + " " + activation_name(a.kind);
   EXPECT_TRUE(test::close(ref.y, got.y, output_rel_l2, output_max_abs)) << "y " << what;
   EXPECT_TRUE(statistics_close(ref.saved_mean, got.saved_mean)) << "saved_mean " << what;
   EXPECT_TRUE(statistics_close(ref.saved_invstd, got.saved_invstd)) << "saved_invstd " << what;
@@ -171,8 +101,8 @@ TEST_P(BatchNormCudaTest, TrainForwardMatchesCpu) {
   for (const BatchNormShape& s : all_shapes)
     for (const Activation& a : test::all_activations) {
       seed += 10;
-      expect_train_matches_cpu(GetParam(), s, hyper, channel_inputs(s, seed, 3.0),
-                               channel_params(s.c, seed + 5), a);
+      expect_train_matches_cpu(GetParam(), s, hyper, test::channel_inputs(s, seed, 3.0),
+                               test::channel_params(s.c, seed + 5), a);
     }
 }
 
@@ -183,9 +113,9 @@ TEST_P(BatchNormCudaTest, TrainForwardIsAccurateFarFromZeroMean) {
   const BatchNormHyper hyper{0.01f, 1e-3f};
   for (const BatchNormShape& s : {BatchNormShape{64, 64, 28 * 28}, BatchNormShape{100, 500, 1},
                                   BatchNormShape{3, 7, 5 * 7}}) {
-    std::vector<float> x = channel_inputs(s, 7, 1.0);
+    std::vector<float> x = test::channel_inputs(s, 7, 1.0);
     for (float& v : x) v += 1000.0f;
-    expect_train_matches_cpu(GetParam(), s, hyper, x, channel_params(s.c, 8),
+    expect_train_matches_cpu(GetParam(), s, hyper, x, test::channel_params(s.c, 8),
                              Activation::identity());
   }
 }
@@ -197,70 +127,51 @@ TEST_P(BatchNormCudaTest, EvalForwardMatchesCpu) {
   for (const BatchNormShape& s : all_shapes)
     for (const Activation& a : test::all_activations) {
       seed += 10;
-      const std::vector<float> x = channel_inputs(s, seed, 1.0);
-      const ChannelParams p = channel_params(s.c, seed + 5);
+      const std::vector<float> x = test::channel_inputs(s, seed, 1.0);
+      const test::ChannelParams p = test::channel_params(s.c, seed + 5);
       test::DeviceBuffer<float> x_dev(x), gamma_dev(p.gamma), beta_dev(p.beta), y_dev(s.size());
       test::DeviceBuffer<float> rm_dev(p.running_mean), rv_dev(p.running_var);
       cuda::batchnorm_forward_eval(GetParam(), s, hyper, x_dev.get(), gamma_dev.get(),
                                    beta_dev.get(), rm_dev.get(), rv_dev.get(), y_dev.get(), a,
                                    nullptr);
 
-      std::vector<double> y_ref(s.size());
-      const std::vector<double> x_d = test::convert<double>(x);
-      const std::vector<double> gamma = test::convert<double>(p.gamma);
-      const std::vector<double> beta = test::convert<double>(p.beta);
-      const std::vector<double> rm = test::convert<double>(p.running_mean);
-      const std::vector<double> rv = test::convert<double>(p.running_var);
-      cpu::batchnorm_forward_eval(s, hyper, x_d.data(), gamma.data(), beta.data(), rm.data(),
-                                  rv.data(), y_ref.data(), a);
+      const std::vector<double> y_ref = test::batchnorm_eval_reference(s, hyper, x, p, a);
       EXPECT_TRUE(test::close(y_ref, y_dev.to_host(), output_rel_l2, output_max_abs))
-          << name(s) << " " << activation_name(a.kind);
+          << test::name(s) << " " << activation_name(a.kind);
     }
 }
 
-// The backward pass is fed the device's own saved statistics, so forward rounding does not
-// propagate into the comparison. dgamma and dbeta accumulate onto random starting values.
-// Tolerances: the sums are in double; dx is gamma invstd (dy - mean dy - xhat mean(dy xhat)) in
-// float, a few ulps of O(1) terms times gamma invstd (max_abs scales with the largest gain; with
-// one value per channel invstd is 1 / sqrt(eps) and dx is exactly 0); dgamma, dbeta are sums of
-// up to 235200 O(1) terms (magnitude up to ~1e3) rounded once to float. Batches of m = 2 are left
-// out: there dx is pure cancellation, O(eps / (x1 - x2)^2) of its terms, and has no relative
-// accuracy to test.
+// The backward pass is fed the device's own saved statistics (BatchNormBackwardCheck); dgamma and
+// dbeta accumulate onto random starting values. Tolerances: the sums are in double; dx is gamma
+// invstd (dy - mean dy - xhat mean(dy xhat)) in float, a few ulps of O(1) terms times gamma invstd
+// (max_abs scales with the largest gain; with one value per channel invstd is 1 / sqrt(eps) and dx
+// is exactly 0); dgamma, dbeta are sums of up to 235200 O(1) terms (magnitude up to ~1e3) rounded
+// once to float. Batches of m = 2 are left out: there dx is pure cancellation, O(eps / (x1 - x2)^2)
+// of its terms, and has no relative accuracy to test.
 TEST_P(BatchNormCudaTest, BackwardMatchesCpu) {
   SGAN_REQUIRE_GPU();
   const BatchNormHyper hyper;
   std::uint64_t seed = 3000;
   for (const BatchNormShape& s : all_shapes) {
     seed += 10;
-    const std::vector<float> x = channel_inputs(s, seed, 2.0);
-    const std::vector<float> dy = test::random_uniform<float>(s.size(), seed + 3);
-    const ChannelParams p = channel_params(s.c, seed + 5);
-    const std::vector<float> dgamma_start = test::random_uniform<float>(s.c, seed + 6);
-    const std::vector<float> dbeta_start = test::random_uniform<float>(s.c, seed + 7);
+    const test::BatchNormBackwardCheck c(s, seed);
     const TrainOutputs forward =
-        cuda_forward_train(GetParam(), s, hyper, x, p, Activation::identity());
+        cuda_forward_train(GetParam(), s, hyper, c.x, c.p, Activation::identity());
 
-    test::DeviceBuffer<float> x_dev(x), dy_dev(dy), gamma_dev(p.gamma), dx_dev(s.size());
+    test::DeviceBuffer<float> x_dev(c.x), dy_dev(c.dy), gamma_dev(c.p.gamma), dx_dev(s.size());
     test::DeviceBuffer<float> sm_dev(forward.saved_mean), si_dev(forward.saved_invstd);
-    test::DeviceBuffer<float> dgamma_dev(dgamma_start), dbeta_dev(dbeta_start);
+    test::DeviceBuffer<float> dgamma_dev(c.dgamma_start), dbeta_dev(c.dbeta_start);
     cuda::batchnorm_backward(GetParam(), s, x_dev.get(), dy_dev.get(), gamma_dev.get(),
                              sm_dev.get(), si_dev.get(), dx_dev.get(), dgamma_dev.get(),
                              dbeta_dev.get(), nullptr);
 
-    std::vector<double> dx_ref(s.size()), dgamma_ref = test::convert<double>(dgamma_start);
-    std::vector<double> dbeta_ref = test::convert<double>(dbeta_start);
-    const std::vector<double> x_d = test::convert<double>(x), dy_d = test::convert<double>(dy);
-    const std::vector<double> gamma = test::convert<double>(p.gamma);
-    const std::vector<double> sm = test::convert<double>(forward.saved_mean);
-    const std::vector<double> si = test::convert<double>(forward.saved_invstd);
-    cpu::batchnorm_backward(s, x_d.data(), dy_d.data(), gamma.data(), sm.data(), si.data(),
-                            dx_ref.data(), dgamma_ref.data(), dbeta_ref.data());
-    double largest_gain = 1;
-    for (int ch = 0; ch < s.c; ++ch) largest_gain = std::max(largest_gain, gamma[ch] * si[ch]);
-    EXPECT_TRUE(test::close(dx_ref, dx_dev.to_host(), 2e-6, 4e-6 * largest_gain))
-        << "dx " << name(s);
-    EXPECT_TRUE(test::close(dgamma_ref, dgamma_dev.to_host(), 1e-6, 1e-4)) << "dgamma " << name(s);
-    EXPECT_TRUE(test::close(dbeta_ref, dbeta_dev.to_host(), 1e-6, 1e-4)) << "dbeta " << name(s);
+    const auto ref = c.reference(s, forward.saved_mean, forward.saved_invstd);
+    EXPECT_TRUE(test::close(ref.dx, dx_dev.to_host(), 2e-6, 4e-6 * ref.largest_gain))
+        << "dx " << test::name(s);
+    EXPECT_TRUE(test::close(ref.dgamma, dgamma_dev.to_host(), 1e-6, 1e-4))
+        << "dgamma " << test::name(s);
+    EXPECT_TRUE(test::close(ref.dbeta, dbeta_dev.to_host(), 1e-6, 1e-4))
+        << "dbeta " << test::name(s);
   }
 }
 
@@ -268,9 +179,9 @@ TEST_P(BatchNormCudaTest, BackwardMatchesCpu) {
 TEST_P(BatchNormCudaTest, RepeatedRunsAreBitwiseIdentical) {
   SGAN_REQUIRE_GPU();
   for (const BatchNormShape& s : {BatchNormShape{100, 64, 28 * 28}, BatchNormShape{700, 33, 1}}) {
-    const std::vector<float> x = channel_inputs(s, 4000, 1.0);
+    const std::vector<float> x = test::channel_inputs(s, 4000, 1.0);
     const std::vector<float> dy = test::random_uniform<float>(s.size(), 4001);
-    const ChannelParams p = channel_params(s.c, 4002);
+    const test::ChannelParams p = test::channel_params(s.c, 4002);
     test::DeviceBuffer<float> x_dev(x), dy_dev(dy), gamma_dev(p.gamma), beta_dev(p.beta);
     std::vector<std::vector<float>> runs;
     for (int run = 0; run < 2; ++run) {
@@ -289,7 +200,7 @@ TEST_P(BatchNormCudaTest, RepeatedRunsAreBitwiseIdentical) {
     }
     const std::size_t half = runs.size() / 2;
     for (std::size_t k = 0; k < half; ++k)
-      EXPECT_TRUE(bitwise_equal(runs[k], runs[half + k])) << name(s) << " " << k;
+      EXPECT_TRUE(test::bitwise_equal(runs[k], runs[half + k])) << test::name(s) << " " << k;
   }
 }
 
@@ -326,10 +237,10 @@ TEST(BatchNormDispatchTest, TrainRunsSplitChannelsFromItsThreshold) {
                                   BatchNormShape{32767, 3, 1}, BatchNormShape{32768, 3, 1}}) {
     const cuda::BatchNormVariant expected = variant_by_threshold(s, threshold);
     const bool split = expected == cuda::BatchNormVariant::split_channels;
-    EXPECT_EQ(cuda::batchnorm_train_variant_for(s), expected) << name(s);
-    const std::vector<float> x = channel_inputs(s, 5000, 1.0);
+    EXPECT_EQ(cuda::batchnorm_train_variant_for(s), expected) << test::name(s);
+    const std::vector<float> x = test::channel_inputs(s, 5000, 1.0);
     const std::vector<float> dy = test::random_uniform<float>(s.size(), 5001);
-    const ChannelParams p = channel_params(s.c, 5002);
+    const test::ChannelParams p = test::channel_params(s.c, 5002);
     test::DeviceBuffer<float> x_dev(x), dy_dev(dy), gamma_dev(p.gamma), beta_dev(p.beta);
     test::DeviceBuffer<float> rm_dev(p.running_mean), rv_dev(p.running_var), y_dev(s.size());
     test::DeviceBuffer<float> sm_dev(s.c), si_dev(s.c), dx_dev(s.size());
@@ -346,14 +257,15 @@ TEST(BatchNormDispatchTest, TrainRunsSplitChannelsFromItsThreshold) {
                                stream);
     };
     const std::size_t launches = split ? 2 : 1;
-    EXPECT_EQ(kernel_launches(forward), launches) << "train forward " << name(s);
-    EXPECT_EQ(kernel_launches(backward), launches) << "backward " << name(s);
+    EXPECT_EQ(kernel_launches(forward), launches) << "train forward " << test::name(s);
+    EXPECT_EQ(kernel_launches(backward), launches) << "backward " << test::name(s);
 
     const TrainOutputs want =
         cuda_forward_train(expected, s, BatchNormHyper{}, x, p, Activation::identity());
     forward(nullptr);
-    EXPECT_TRUE(bitwise_equal(want.y, y_dev.to_host())) << "y " << name(s);
-    EXPECT_TRUE(bitwise_equal(want.saved_invstd, si_dev.to_host())) << "invstd " << name(s);
+    EXPECT_TRUE(test::bitwise_equal(want.y, y_dev.to_host())) << "y " << test::name(s);
+    EXPECT_TRUE(test::bitwise_equal(want.saved_invstd, si_dev.to_host()))
+        << "invstd " << test::name(s);
     test::DeviceBuffer<float> sm_want(want.saved_mean), si_want(want.saved_invstd);
     test::DeviceBuffer<float> dx_want(s.size()), dgamma_want(std::vector<float>(s.c, 0.0f));
     test::DeviceBuffer<float> dbeta_want(std::vector<float>(s.c, 0.0f));
@@ -361,8 +273,8 @@ TEST(BatchNormDispatchTest, TrainRunsSplitChannelsFromItsThreshold) {
                              si_want.get(), dx_want.get(), dgamma_want.get(), dbeta_want.get(),
                              nullptr);
     backward(nullptr);
-    EXPECT_TRUE(bitwise_equal(dx_want.to_host(), dx_dev.to_host())) << "dx " << name(s);
-    EXPECT_TRUE(bitwise_equal(dgamma_want.to_host(), dgamma_dev.to_host())) << name(s);
+    EXPECT_TRUE(test::bitwise_equal(dx_want.to_host(), dx_dev.to_host())) << "dx " << test::name(s);
+    EXPECT_TRUE(test::bitwise_equal(dgamma_want.to_host(), dgamma_dev.to_host())) << test::name(s);
   }
 }
 
@@ -375,9 +287,10 @@ TEST(BatchNormDispatchTest, EvalRunsSplitChannelsFromItsThreshold) {
   static_assert(threshold == 8192, "the shapes below straddle 2^13 values per channel");
   for (const BatchNormShape& s : {BatchNormShape{1, 3, 8191}, BatchNormShape{2, 3, 4096},
                                   BatchNormShape{8191, 3, 1}, BatchNormShape{8192, 3, 1}}) {
-    EXPECT_EQ(cuda::batchnorm_eval_variant_for(s), variant_by_threshold(s, threshold)) << name(s);
-    const std::vector<float> x = channel_inputs(s, 6000, 1.0);
-    const ChannelParams p = channel_params(s.c, 6001);
+    EXPECT_EQ(cuda::batchnorm_eval_variant_for(s), variant_by_threshold(s, threshold))
+        << test::name(s);
+    const std::vector<float> x = test::channel_inputs(s, 6000, 1.0);
+    const test::ChannelParams p = test::channel_params(s.c, 6001);
     test::DeviceBuffer<float> x_dev(x), gamma_dev(p.gamma), beta_dev(p.beta);
     test::DeviceBuffer<float> rm_dev(p.running_mean), rv_dev(p.running_var), y_dev(s.size());
     cuda::batchnorm_forward_eval(s, BatchNormHyper{}, x_dev.get(), gamma_dev.get(), beta_dev.get(),
@@ -388,8 +301,8 @@ TEST(BatchNormDispatchTest, EvalRunsSplitChannelsFromItsThreshold) {
       cuda::batchnorm_forward_eval(v, s, BatchNormHyper{}, x_dev.get(), gamma_dev.get(),
                                    beta_dev.get(), rm_dev.get(), rv_dev.get(), y_variant.get(),
                                    Activation::relu(), nullptr);
-      EXPECT_TRUE(bitwise_equal(y_variant.to_host(), y_dev.to_host()))
-          << name(s) << " " << cuda::batchnorm_variant_name(v);
+      EXPECT_TRUE(test::bitwise_equal(y_variant.to_host(), y_dev.to_host()))
+          << test::name(s) << " " << cuda::batchnorm_variant_name(v);
     }
   }
 }

@@ -7,10 +7,11 @@
 #include "kernels/conv2d.h"
 #include "kernels/conv_transpose2d.h"
 #include "kernels/cuda/conv_variants.h"
+#include "tests/support/compare.h"
 #include "tests/support/conv_checks.h"
 #include "tests/support/gpu.h"
 
-#include <cstring>
+#include <vector>
 
 namespace sgan {
 namespace {
@@ -56,10 +57,6 @@ struct ConvTranspose2dCalls {
   }
 };
 
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
-
 template <class Calls>
 class ConvVariantsTest
     : public ::testing::TestWithParam<test::ConvCase<typename Calls::Op::Shape>> {
@@ -73,7 +70,7 @@ protected:
   template <class Direction> void expect_all_equal(Direction direction) const {
     const std::vector<float> expected = direction(nullptr);
     for (const cuda::ConvVariant v : cuda::conv_variants)
-      EXPECT_TRUE(same_bits(direction(&v), expected)) << cuda::conv_variant_name(v);
+      EXPECT_TRUE(test::bitwise_equal(expected, direction(&v))) << cuda::conv_variant_name(v);
   }
 
   void check_forward() const {

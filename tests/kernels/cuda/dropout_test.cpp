@@ -5,7 +5,6 @@
 #include "tests/support/compare.h"
 #include "tests/support/gpu.h"
 
-#include <bit>
 #include <cstdint>
 #include <gtest/gtest.h>
 #include <stdexcept>
@@ -13,21 +12,6 @@
 
 namespace sgan {
 namespace {
-
-// Bitwise comparison that reports a count and the first differing element, not whole vectors.
-::testing::AssertionResult bitwise_equal(const std::vector<float>& expected,
-                                         const std::vector<float>& got) {
-  if (expected.size() != got.size())
-    return ::testing::AssertionFailure() << "sizes " << expected.size() << " and " << got.size();
-  std::size_t differ = 0, first = 0;
-  for (std::size_t i = 0; i < got.size(); ++i)
-    if (std::bit_cast<std::uint32_t>(expected[i]) != std::bit_cast<std::uint32_t>(got[i]) &&
-        differ++ == 0)
-      first = i;
-  if (differ == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << differ << " of " << got.size() << " differ, first ["
-                                       << first << "]: " << expected[first] << " vs " << got[first];
-}
 
 // Partial Philox blocks, whole ones, and the article D's hidden activations at batch 3 x 64
 // (64 x 14 x 14 and 128 x 7 x 7 per row).
@@ -50,8 +34,10 @@ TEST(DropoutCudaTest, ForwardAndBackwardAreBitwiseEqualToCpu) {
       cuda::dropout_forward(n, keep_prob, s, counter_dev.get(), x_dev.get(), y_dev.get(), nullptr);
       cuda::dropout_backward(n, keep_prob, s, counter_dev.get(), dy_dev.get(), dx_dev.get(),
                              nullptr);
-      EXPECT_TRUE(bitwise_equal(y, y_dev.to_host())) << "n=" << n << " keep_prob=" << keep_prob;
-      EXPECT_TRUE(bitwise_equal(dx, dx_dev.to_host())) << "n=" << n << " keep_prob=" << keep_prob;
+      EXPECT_TRUE(test::bitwise_equal(y, y_dev.to_host()))
+          << "n=" << n << " keep_prob=" << keep_prob;
+      EXPECT_TRUE(test::bitwise_equal(dx, dx_dev.to_host()))
+          << "n=" << n << " keep_prob=" << keep_prob;
     }
 }
 
@@ -70,7 +56,7 @@ TEST(DropoutCudaTest, WorksInPlace) {
   cuda::dropout_forward(n, 0.7f, s, counter_dev.get(), d_dev.get(), d_dev.get(), nullptr);
   cuda::gaussian_noise_forward(n, 0.5f, s, counter_dev.get(), noise_dev.get(), noise_dev.get(),
                                nullptr);
-  EXPECT_TRUE(bitwise_equal(y, d_dev.to_host()));
+  EXPECT_TRUE(test::bitwise_equal(y, d_dev.to_host()));
   EXPECT_TRUE(test::close(noisy, noise_dev.to_host(), 1e-6, 1e-5));
 }
 

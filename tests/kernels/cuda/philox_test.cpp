@@ -4,28 +4,12 @@
 #include "tests/support/compare.h"
 #include "tests/support/gpu.h"
 
-#include <bit>
 #include <cstdint>
 #include <gtest/gtest.h>
 #include <vector>
 
 namespace sgan {
 namespace {
-
-// Bitwise comparison that reports a count and the first differing element, not whole vectors.
-::testing::AssertionResult bitwise_equal(const std::vector<float>& expected,
-                                         const std::vector<float>& got) {
-  if (expected.size() != got.size())
-    return ::testing::AssertionFailure() << "sizes " << expected.size() << " and " << got.size();
-  std::size_t differ = 0, first = 0;
-  for (std::size_t i = 0; i < got.size(); ++i)
-    if (std::bit_cast<std::uint32_t>(expected[i]) != std::bit_cast<std::uint32_t>(got[i]) &&
-        differ++ == 0)
-      first = i;
-  if (differ == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << differ << " of " << got.size() << " differ, first ["
-                                       << first << "]: " << expected[first] << " vs " << got[first];
-}
 
 // Partial blocks (1, 3, 5), whole blocks, the article D's input batch, and an odd million.
 const std::size_t sizes[] = {1, 3, 4, 5, 4097, 192 * 784, 1000003};
@@ -40,7 +24,7 @@ TEST(PhiloxCudaTest, UniformIsBitwiseEqualToCpu) {
     cpu::philox_uniform(n, s, &counter, -0.5f, 2.0f, expected.data());
     test::DeviceBuffer<float> out_dev(n);
     cuda::philox_uniform(n, s, counter_dev.get(), -0.5f, 2.0f, out_dev.get(), nullptr);
-    EXPECT_TRUE(bitwise_equal(expected, out_dev.to_host())) << "n=" << n;
+    EXPECT_TRUE(test::bitwise_equal(expected, out_dev.to_host())) << "n=" << n;
   }
 }
 
@@ -76,8 +60,8 @@ TEST(PhiloxCudaTest, CounterIsReadFromDeviceMemoryAtRunTime) {
   std::vector<float> expected_first(n), expected_second(n);
   cpu::philox_uniform(n, s, &one, 0.0f, 1.0f, expected_first.data());
   cpu::philox_uniform(n, s, &two, 0.0f, 1.0f, expected_second.data());
-  EXPECT_TRUE(bitwise_equal(expected_first, first.to_host()));
-  EXPECT_TRUE(bitwise_equal(expected_second, second.to_host()));
+  EXPECT_TRUE(test::bitwise_equal(expected_first, first.to_host()));
+  EXPECT_TRUE(test::bitwise_equal(expected_second, second.to_host()));
   EXPECT_NE(expected_first, expected_second);
 }
 

@@ -10,7 +10,6 @@
 #include "tests/support/compare.h"
 #include "tests/support/gpu.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <gtest/gtest.h>
@@ -204,9 +203,9 @@ TEST(FeatureMatchingCudaTest, MatchesCpu) {
     cuda::feature_matching_forward_backward(s, real_dev.get(), fake_dev.get(), loss_dev.get(),
                                             d_fake_dev.get(), nullptr);
     EXPECT_NEAR(loss_dev.to_host()[0], loss_ref, 1e-5 * loss_ref) << what;
-    double largest = 0;
-    for (const double v : d_fake_ref) largest = std::max(largest, std::fabs(v));
-    EXPECT_TRUE(test::close(d_fake_ref, d_fake_dev.to_host(), 1e-5, 1e-5 * largest)) << what;
+    EXPECT_TRUE(test::close(d_fake_ref, d_fake_dev.to_host(), 1e-5,
+                            1e-5 * test::largest_magnitude(d_fake_ref)))
+        << what;
   }
 }
 

@@ -4,11 +4,11 @@
 #include "kernels/batchnorm.h"
 #include "kernels/cudnn/handle.h"
 #include "tests/support/activations.h"
+#include "tests/support/batchnorm_checks.h"
 #include "tests/support/compare.h"
 #include "tests/support/gpu.h"
 
-#include <algorithm>
-#include <cmath>
+#include <cstdint>
 #include <gtest/gtest.h>
 #include <stdexcept>
 #include <string>
@@ -25,42 +25,14 @@ const BatchNormShape all_shapes[] = {{64, 128, 7 * 7},  {64, 128, 14 * 14},  {64
                                      {1, 5, 5 * 7},     {2, 3, 5},           {3, 7, 5 * 7},
                                      {3, 129, 7 * 7},   {300, 3, 28 * 28}};
 
-std::string name(const BatchNormShape& s) {
-  return std::to_string(s.n) + "x" + std::to_string(s.c) + "x" + std::to_string(s.spatial);
-}
-
-double largest_magnitude(const std::vector<double>& v) {
-  double largest = 0;
-  for (const double x : v) largest = std::max(largest, std::fabs(x));
-  return largest;
-}
-
-// x of channel ch = offset_ch + spread_ch u, u uniform in [-1, 1).
-std::vector<float> channel_inputs(const BatchNormShape& s, std::uint64_t seed) {
-  const std::vector<double> offsets = test::random_uniform<double>(s.c, seed, -2.0, 2.0);
-  const std::vector<double> spreads = test::random_uniform<double>(s.c, seed + 1, 0.5, 2.0);
-  const std::vector<double> u = test::random_uniform<double>(s.size(), seed + 2);
-  std::vector<float> x(s.size());
-  for (std::size_t e = 0; e < x.size(); ++e) {
-    const std::size_t ch = (e / s.spatial) % s.c;
-    x[e] = float(offsets[ch] + spreads[ch] * u[e]);
-  }
-  return x;
-}
-
-struct ChannelParams {
-  std::vector<float> gamma, beta, running_mean, running_var;
-};
-
-ChannelParams channel_params(int c, std::uint64_t seed) {
-  return {test::random_uniform<float>(c, seed, 0.5, 1.5), test::random_uniform<float>(c, seed + 1),
-          test::random_uniform<float>(c, seed + 2),
-          test::random_uniform<float>(c, seed + 3, 0.5, 2)};
-}
-
 // cuDNN's kernels are its own (float accumulation possible), so the tolerances are 10x those of
 // our CUDA kernels: relative 1e-5 on statistics (max_abs relative to the largest) and outputs.
 constexpr double tolerance = 1e-5;
+
+::testing::AssertionResult statistics_close(const std::vector<double>& ref,
+                                            const std::vector<float>& got) {
+  return test::close(ref, got, tolerance, tolerance * test::largest_magnitude(ref));
+}
 
 TEST(BatchNormCudnnTest, TrainForwardMatchesCpu) {
   SGAN_REQUIRE_GPU();
@@ -70,8 +42,8 @@ TEST(BatchNormCudnnTest, TrainForwardMatchesCpu) {
   for (const BatchNormShape& s : all_shapes)
     for (const Activation& a : test::all_activations) {
       seed += 10;
-      const std::vector<float> x = channel_inputs(s, seed);
-      const ChannelParams p = channel_params(s.c, seed + 5);
+      const std::vector<float> x = test::channel_inputs(s, seed, 2.0);
+      const test::ChannelParams p = test::channel_params(s.c, seed + 5);
       test::DeviceBuffer<float> x_dev(x), gamma_dev(p.gamma), beta_dev(p.beta), y_dev(s.size());
       test::DeviceBuffer<float> rm_dev(p.running_mean), rv_dev(p.running_var);
       test::DeviceBuffer<float> sm_dev(s.c), si_dev(s.c);
@@ -79,24 +51,13 @@ TEST(BatchNormCudnnTest, TrainForwardMatchesCpu) {
                                      y_dev.get(), rm_dev.get(), rv_dev.get(), sm_dev.get(),
                                      si_dev.get(), a, handle);
 
-      const std::vector<double> x_d = test::convert<double>(x);
-      const std::vector<double> gamma = test::convert<double>(p.gamma);
-      const std::vector<double> beta = test::convert<double>(p.beta);
-      std::vector<double> y(s.size()), rm = test::convert<double>(p.running_mean);
-      std::vector<double> rv = test::convert<double>(p.running_var), sm(s.c), si(s.c);
-      cpu::batchnorm_forward_train(s, hyper, x_d.data(), gamma.data(), beta.data(), y.data(),
-                                   rm.data(), rv.data(), sm.data(), si.data(), a);
-
-      const std::string what = name(s) + " " + activation_name(a.kind);
-      EXPECT_TRUE(test::close(y, y_dev.to_host(), tolerance, 10 * tolerance)) << "y " << what;
-      EXPECT_TRUE(test::close(sm, sm_dev.to_host(), tolerance, tolerance * largest_magnitude(sm)))
-          << "saved_mean " << what;
-      EXPECT_TRUE(test::close(si, si_dev.to_host(), tolerance, tolerance * largest_magnitude(si)))
-          << "saved_invstd " << what;
-      EXPECT_TRUE(test::close(rm, rm_dev.to_host(), tolerance, tolerance * largest_magnitude(rm)))
-          << "running_mean " << what;
-      EXPECT_TRUE(test::close(rv, rv_dev.to_host(), tolerance, tolerance * largest_magnitude(rv)))
-          << "running_var " << what;
+      const test::BatchNormTrainReference r = test::batchnorm_train_reference(s, hyper, x, p, a);
+      const std::string what = test::name(s) + " " + activation_name(a.kind);
+      EXPECT_TRUE(test::close(r.y, y_dev.to_host(), tolerance, 10 * tolerance)) << "y " << what;
+      EXPECT_TRUE(statistics_close(r.saved_mean, sm_dev.to_host())) << "saved_mean " << what;
+      EXPECT_TRUE(statistics_close(r.saved_invstd, si_dev.to_host())) << "saved_invstd " << what;
+      EXPECT_TRUE(statistics_close(r.running_mean, rm_dev.to_host())) << "running_mean " << what;
+      EXPECT_TRUE(statistics_close(r.running_var, rv_dev.to_host())) << "running_var " << what;
     }
 }
 
@@ -108,23 +69,16 @@ TEST(BatchNormCudnnTest, EvalForwardMatchesCpu) {
   for (const BatchNormShape& s : all_shapes)
     for (const Activation& a : test::all_activations) {
       seed += 10;
-      const std::vector<float> x = channel_inputs(s, seed);
-      const ChannelParams p = channel_params(s.c, seed + 5);
+      const std::vector<float> x = test::channel_inputs(s, seed, 2.0);
+      const test::ChannelParams p = test::channel_params(s.c, seed + 5);
       test::DeviceBuffer<float> x_dev(x), gamma_dev(p.gamma), beta_dev(p.beta), y_dev(s.size());
       test::DeviceBuffer<float> rm_dev(p.running_mean), rv_dev(p.running_var);
       cudnn::batchnorm_forward_eval(s, hyper, x_dev.get(), gamma_dev.get(), beta_dev.get(),
                                     rm_dev.get(), rv_dev.get(), y_dev.get(), a, handle);
 
-      const std::vector<double> x_d = test::convert<double>(x);
-      const std::vector<double> gamma = test::convert<double>(p.gamma);
-      const std::vector<double> beta = test::convert<double>(p.beta);
-      const std::vector<double> rm = test::convert<double>(p.running_mean);
-      const std::vector<double> rv = test::convert<double>(p.running_var);
-      std::vector<double> y(s.size());
-      cpu::batchnorm_forward_eval(s, hyper, x_d.data(), gamma.data(), beta.data(), rm.data(),
-                                  rv.data(), y.data(), a);
+      const std::vector<double> y = test::batchnorm_eval_reference(s, hyper, x, p, a);
       EXPECT_TRUE(test::close(y, y_dev.to_host(), tolerance, 10 * tolerance))
-          << name(s) << " " << activation_name(a.kind);
+          << test::name(s) << " " << activation_name(a.kind);
     }
 }
 
@@ -138,16 +92,11 @@ TEST(BatchNormCudnnTest, BackwardMatchesCpu) {
   std::uint64_t seed = 2500;
   for (const BatchNormShape& s : all_shapes) {
     seed += 10;
-    const std::vector<float> x = channel_inputs(s, seed);
-    const std::vector<float> dy = test::random_uniform<float>(s.size(), seed + 3);
-    const ChannelParams p = channel_params(s.c, seed + 5);
-    const std::vector<float> dgamma_start = test::random_uniform<float>(s.c, seed + 6);
-    const std::vector<float> dbeta_start = test::random_uniform<float>(s.c, seed + 7);
-
-    test::DeviceBuffer<float> x_dev(x), gamma_dev(p.gamma), beta_dev(p.beta), y_dev(s.size());
-    test::DeviceBuffer<float> rm_dev(p.running_mean), rv_dev(p.running_var);
-    test::DeviceBuffer<float> sm_dev(s.c), si_dev(s.c), dy_dev(dy), dx_dev(s.size());
-    test::DeviceBuffer<float> dgamma_dev(dgamma_start), dbeta_dev(dbeta_start);
+    const test::BatchNormBackwardCheck c(s, seed);
+    test::DeviceBuffer<float> x_dev(c.x), gamma_dev(c.p.gamma), beta_dev(c.p.beta), y_dev(s.size());
+    test::DeviceBuffer<float> rm_dev(c.p.running_mean), rv_dev(c.p.running_var);
+    test::DeviceBuffer<float> sm_dev(s.c), si_dev(s.c), dy_dev(c.dy), dx_dev(s.size());
+    test::DeviceBuffer<float> dgamma_dev(c.dgamma_start), dbeta_dev(c.dbeta_start);
     cudnn::batchnorm_forward_train(s, hyper, x_dev.get(), gamma_dev.get(), beta_dev.get(),
                                    y_dev.get(), rm_dev.get(), rv_dev.get(), sm_dev.get(),
                                    si_dev.get(), Activation::identity(), handle);
@@ -155,20 +104,13 @@ TEST(BatchNormCudnnTest, BackwardMatchesCpu) {
                               si_dev.get(), dx_dev.get(), dgamma_dev.get(), dbeta_dev.get(),
                               handle);
 
-    const std::vector<double> x_d = test::convert<double>(x), dy_d = test::convert<double>(dy);
-    const std::vector<double> gamma = test::convert<double>(p.gamma);
-    const std::vector<double> sm = test::convert<double>(sm_dev.to_host());
-    const std::vector<double> si = test::convert<double>(si_dev.to_host());
-    std::vector<double> dx(s.size()), dgamma = test::convert<double>(dgamma_start);
-    std::vector<double> dbeta = test::convert<double>(dbeta_start);
-    cpu::batchnorm_backward(s, x_d.data(), dy_d.data(), gamma.data(), sm.data(), si.data(),
-                            dx.data(), dgamma.data(), dbeta.data());
-    double largest_gain = 1;
-    for (int ch = 0; ch < s.c; ++ch) largest_gain = std::max(largest_gain, gamma[ch] * si[ch]);
-    EXPECT_TRUE(test::close(dx, dx_dev.to_host(), tolerance, 2e-5 * largest_gain))
-        << "dx " << name(s);
-    EXPECT_TRUE(test::close(dgamma, dgamma_dev.to_host(), tolerance, 1e-3)) << "dgamma " << name(s);
-    EXPECT_TRUE(test::close(dbeta, dbeta_dev.to_host(), tolerance, 1e-3)) << "dbeta " << name(s);
+    const auto ref = c.reference(s, sm_dev.to_host(), si_dev.to_host());
+    EXPECT_TRUE(test::close(ref.dx, dx_dev.to_host(), tolerance, 2e-5 * ref.largest_gain))
+        << "dx " << test::name(s);
+    EXPECT_TRUE(test::close(ref.dgamma, dgamma_dev.to_host(), tolerance, 1e-3))
+        << "dgamma " << test::name(s);
+    EXPECT_TRUE(test::close(ref.dbeta, dbeta_dev.to_host(), tolerance, 1e-3))
+        << "dbeta " << test::name(s);
   }
 }
 
