@@ -1,49 +1,28 @@
 // Dropout and Gaussian noise on the device: one thread per Philox block of four elements, the
 // mask or noise regenerated from (stream, counter) exactly as on the host (kernels/dropout.h).
 // The output may alias the input: each thread reads its four elements before writing them.
-#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/philox_elements.cuh"
 #include "kernels/dropout.h"
 
 namespace sgan::cuda {
 namespace {
 
-constexpr int threads_per_block = 256;
-
 // out[e] = keep_e ? in[e] / keep_prob : 0, the division IEEE-rounded as on the host.
 __global__ void dropout_mask_kernel(std::uint64_t n, float keep_prob, PhiloxStream s,
                                     const std::uint64_t* __restrict__ counter, const float* in,
                                     float* out) {
-  const std::uint64_t step = *counter;
-  const std::uint64_t blocks = (n + 3) / 4;
-  for (std::uint64_t b = blockIdx.x * std::uint64_t(blockDim.x) + threadIdx.x; b < blocks;
-       b += std::uint64_t(gridDim.x) * blockDim.x) {
-    const PhiloxBlock r = philox_block(s, step, b);
-#pragma unroll
-    for (int k = 0; k < 4; ++k)
-      if (4 * b + k < n)
-        out[4 * b + k] = philox_keep(r.word[k], keep_prob) ? in[4 * b + k] / keep_prob : 0.0f;
-  }
+  for_each_philox_element(n, s, counter, [&](std::uint64_t e, const PhiloxBlock& r, int k) {
+    out[e] = philox_keep(r.word[k], keep_prob) ? in[e] / keep_prob : 0.0f;
+  });
 }
 
 // y[e] = fma(sigma, n_e, x[e]), n_e the e-th Philox normal (pairs (0, 1) and (2, 3) of a block).
 __global__ void gaussian_noise_kernel(std::uint64_t n, float sigma, PhiloxStream s,
                                       const std::uint64_t* __restrict__ counter, const float* x,
                                       float* y) {
-  const std::uint64_t step = *counter;
-  const std::uint64_t blocks = (n + 3) / 4;
-  for (std::uint64_t b = blockIdx.x * std::uint64_t(blockDim.x) + threadIdx.x; b < blocks;
-       b += std::uint64_t(gridDim.x) * blockDim.x) {
-    const PhiloxBlock r = philox_block(s, step, b);
-#pragma unroll
-    for (int k = 0; k < 4; ++k)
-      if (4 * b + k < n)
-        y[4 * b + k] = fmaf(sigma, sgan::philox_normal(r.word[k & 2], r.word[(k & 2) + 1], k & 1),
-                            x[4 * b + k]);
-  }
-}
-
-unsigned int philox_grid(std::size_t n) {
-  return elementwise_blocks(static_cast<std::int64_t>((n + 3) / 4), threads_per_block);
+  for_each_philox_element(n, s, counter, [&](std::uint64_t e, const PhiloxBlock& r, int k) {
+    y[e] = fmaf(sigma, sgan::philox_normal(r.word[k & 2], r.word[(k & 2) + 1], k & 1), x[e]);
+  });
 }
 
 void apply_dropout_mask(std::size_t n, float keep_prob, const PhiloxStream& s,
@@ -51,8 +30,8 @@ void apply_dropout_mask(std::size_t n, float keep_prob, const PhiloxStream& s,
                         cudaStream_t stream) {
   check_dropout_keep_prob(keep_prob);
   if (n == 0) return;
-  launch({philox_grid(n), threads_per_block, stream}, dropout_mask_kernel, n, keep_prob, s, counter,
-         in, out);
+  launch({philox_grid(n), philox_threads_per_block, stream}, dropout_mask_kernel, n, keep_prob, s,
+         counter, in, out);
 }
 
 } // namespace
@@ -72,8 +51,8 @@ void gaussian_noise_forward(std::size_t n, float sigma, const PhiloxStream& s,
                             const std::uint64_t* counter, const float* x, float* y,
                             cudaStream_t stream) {
   if (n == 0) return;
-  launch({philox_grid(n), threads_per_block, stream}, gaussian_noise_kernel, n, sigma, s, counter,
-         x, y);
+  launch({philox_grid(n), philox_threads_per_block, stream}, gaussian_noise_kernel, n, sigma, s,
+         counter, x, y);
 }
 
 } // namespace sgan::cuda

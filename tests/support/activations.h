@@ -1,7 +1,7 @@
 #pragma once
 // Every activation kind, for the tests that run each epilogue, and each one's textbook formula in
-// double: the reference for the kernels' own forms (softplus, for one, is written there so that it
-// cannot overflow; the textbook's log1p(exp(x)) is accurate at the moderate arguments the tests use).
+// double: the reference for the kernels' own forms (softplus, for one, is written there so that
+// it cannot overflow; the textbook's log1p(exp(x)) is accurate at the tests' moderate arguments).
 #include "kernels/activation.h"
 
 #include <algorithm>
