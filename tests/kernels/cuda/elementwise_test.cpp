@@ -5,6 +5,7 @@
 #include "kernels/elementwise.h"
 #include "tests/support/compare.h"
 #include "tests/support/gpu.h"
+#include "tests/support/guarded_slices.h"
 
 #include <algorithm>
 #include <cmath>
@@ -19,26 +20,9 @@ namespace {
 
 const std::size_t sizes[] = {1, 3, 1000003};
 const std::size_t offsets[] = {0, 1};
-constexpr std::size_t guard = 4;
-
-// `data` in floats [offset, offset + size) of a NaN-poisoned buffer with `guard` NaNs after it.
-test::DeviceBuffer<float> upload_at(const std::vector<float>& data, std::size_t offset) {
-  test::DeviceBuffer<float> buffer(offset + data.size() + guard);
-  CUDA_CHECK(cudaMemcpy(buffer.get() + offset, data.data(), data.size() * sizeof(float),
-                        cudaMemcpyHostToDevice));
-  return buffer;
-}
-
-// The slice back, after checking that every guard float is still NaN.
-std::vector<float> download_at(const test::DeviceBuffer<float>& buffer, std::size_t offset,
-                               std::size_t n) {
-  const std::vector<float> all = buffer.to_host();
-  for (std::size_t i = 0; i < all.size(); ++i)
-    if (i < offset || i >= offset + n) {
-      EXPECT_TRUE(std::isnan(all[i])) << "wrote guard " << i;
-    }
-  return std::vector<float>(all.begin() + offset, all.begin() + offset + n);
-}
+using test::download_at;
+using test::guard;
+using test::upload_at;
 
 TEST(ElementwiseCudaTest, FillWritesEveryElementAndNoGuard) {
   SGAN_REQUIRE_GPU();
@@ -46,7 +30,7 @@ TEST(ElementwiseCudaTest, FillWritesEveryElementAndNoGuard) {
     for (const std::size_t offset : offsets) {
       test::DeviceBuffer<float> x(offset + n + guard); // all NaN
       cuda::fill(n, -1.5f, x.get() + offset, nullptr);
-      EXPECT_EQ(download_at(x, offset, n), std::vector<float>(n, -1.5f)) << "n = " << n;
+      EXPECT_EQ(download_at(x, offset, n, "x"), std::vector<float>(n, -1.5f)) << "n = " << n;
     }
 }
 
@@ -65,13 +49,14 @@ TEST(ElementwiseCudaTest, ScaleAndAxpyMatchCpu) {
       cpu::scale(n, 0.3f, scaled.data());
       test::DeviceBuffer<float> x_dev = upload_at(x, offset);
       cuda::scale(n, 0.3f, x_dev.get() + offset, nullptr);
-      EXPECT_EQ(download_at(x_dev, offset, n), scaled) << where;
+      EXPECT_EQ(download_at(x_dev, offset, n, "scale's x"), scaled) << where;
 
       test::DeviceBuffer<float> y_dev = upload_at(y, offset);
       const test::DeviceBuffer<float> source(x);
       cuda::axpy(n, -0.7f, source.get(), y_dev.get() + offset, nullptr);
       cpu::axpy(n, -0.7f, x.data(), y.data());
-      EXPECT_TRUE(test::close(y, download_at(y_dev, offset, n), 1.2e-7, 2.4e-7)) << where;
+      EXPECT_TRUE(test::close(y, download_at(y_dev, offset, n, "axpy's y"), 1.2e-7, 2.4e-7))
+          << where;
     }
 }
 
@@ -81,7 +66,8 @@ TEST(ElementwiseCudaTest, EmptyBuffersAreLeftAlone) {
   cuda::fill(0, 1.0f, x.get(), nullptr);
   cuda::scale(0, 2.0f, x.get(), nullptr);
   cuda::axpy(0, 2.0f, y.get(), x.get(), nullptr);
-  download_at(x, 0, 0);
+  download_at(x, 0, 0, "x");
+  download_at(y, 0, 0, "y");
 }
 
 template <typename T> class GatherRowsCudaTest : public ::testing::Test {};

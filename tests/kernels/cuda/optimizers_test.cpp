@@ -6,8 +6,8 @@
 #include "kernels/optimizers.h"
 #include "tests/support/compare.h"
 #include "tests/support/gpu.h"
+#include "tests/support/guarded_slices.h"
 
-#include <cmath>
 #include <cstddef>
 #include <gtest/gtest.h>
 #include <string>
@@ -47,26 +47,8 @@ struct Offsets {
 };
 const Offsets alignments[] = {{0, 0, 0, 0}, {1, 1, 1, 1}, {3, 3, 3, 3}, {0, 1, 0, 0}, {0, 0, 0, 2}};
 
-constexpr std::size_t guard = 4; // NaN floats after each slice: a float4 overrun lands in them
-
-// `data` copied to floats [offset, offset + size) of a NaN-poisoned buffer.
-test::DeviceBuffer<float> upload_at(const std::vector<float>& data, std::size_t offset) {
-  test::DeviceBuffer<float> buffer(offset + data.size() + guard);
-  CUDA_CHECK(cudaMemcpy(buffer.get() + offset, data.data(), data.size() * sizeof(float),
-                        cudaMemcpyHostToDevice));
-  return buffer;
-}
-
-// The slice back, after checking that every guard float is still NaN.
-std::vector<float> download_at(const test::DeviceBuffer<float>& buffer, std::size_t offset,
-                               std::size_t n, const char* what) {
-  const std::vector<float> all = buffer.to_host();
-  for (std::size_t i = 0; i < all.size(); ++i)
-    if (i < offset || i >= offset + n) {
-      EXPECT_TRUE(std::isnan(all[i])) << what << ": wrote outside its slice at " << i;
-    }
-  return std::vector<float>(all.begin() + offset, all.begin() + offset + n);
-}
+using test::download_at;
+using test::upload_at;
 
 // Per step the GPU's float arithmetic differs from the double reference by a few float roundings
 // of p (|p| < 2: 1.2e-7 each) and of lr times the update direction (1e-3 x 1e-6); over three
