@@ -5,6 +5,7 @@
 //   backward_weight  dW^T [in, out] += x^T [in, n] . dy [n, out]    (dy^T stored: op T), beta = 1
 // Bias + activation is one pass of ours over y, and the bias gradient a fixed-order column sum of
 // ours; both run on the cuBLAS handle's stream, so they are ordered after the GEMMs.
+#include "kernels/cuda/column_sums.cuh"
 #include "kernels/cuda/common.cuh"
 #include "kernels/dense.h"
 
@@ -14,11 +15,6 @@ namespace sgan::cuda {
 namespace {
 
 constexpr int threads_per_block = 256;
-
-// The bias-gradient block: 32 columns wide (one warp reads 32 consecutive floats of a row) and
-// 8 rows deep; each thread sums every 8th row, then one thread per column adds the 8 partial sums.
-constexpr int bias_columns = 32;
-constexpr int bias_row_phases = 8;
 
 void check_shape(const DenseShape& s) {
   if (s.n < 0 || s.in < 1 || s.out < 1)
@@ -50,22 +46,12 @@ __global__ void bias_activation_kernel(std::size_t size, int out, const float* _
   }
 }
 
-// db[o] += sum_r dy[r, o]. Block (32, 8): column o = blockIdx.x * 32 + threadIdx.x; thread
-// (x, p) sums rows p, p + 8, p + 16, ... in order, and thread (x, 0) adds the 8 partials in order.
+// db[o] += sum_r dy[r, o], the rows summed in block_column_sum's fixed order.
 __global__ void bias_gradient_kernel(int rows, int out, const float* __restrict__ dy,
                                      float* __restrict__ db) {
-  __shared__ float partial[bias_row_phases][bias_columns];
-  const int o = blockIdx.x * bias_columns + threadIdx.x;
-  float sum = 0.0f;
-  if (o < out)
-    for (int r = threadIdx.y; r < rows; r += bias_row_phases) sum += dy[std::size_t(r) * out + o];
-  partial[threadIdx.y][threadIdx.x] = sum;
-  __syncthreads();
-  if (threadIdx.y == 0 && o < out) {
-    float total = 0.0f;
-    for (int p = 0; p < bias_row_phases; ++p) total += partial[p][threadIdx.x];
-    db[o] += total;
-  }
+  const float total = block_column_sum(rows, out, dy);
+  const int o = blockIdx.x * column_sum_columns + threadIdx.x;
+  if (threadIdx.y == 0 && o < out) db[o] += total;
 }
 
 } // namespace
@@ -98,8 +84,7 @@ void dense_backward_weight(const DenseShape& s, const float* x, const float* dy,
 void dense_backward_bias(const DenseShape& s, const float* dy, float* db, cublasHandle_t handle) {
   check_shape(s);
   if (s.n == 0) return;
-  const dim3 block(bias_columns, bias_row_phases);
-  launch({ceil_div(s.out, bias_columns), block, stream_of(handle)}, bias_gradient_kernel, s.n,
+  launch({column_sum_grid(s.out), column_sum_block(), stream_of(handle)}, bias_gradient_kernel, s.n,
          s.out, dy, db);
 }
 

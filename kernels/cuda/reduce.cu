@@ -4,6 +4,7 @@
 // sums the partials in the same tree. The grid depends only on n, so the order of additions, and
 // with it the rounding, is the same on every run. No atomics and no host synchronisation: the
 // pair can be captured in a CUDA graph.
+#include "kernels/cuda/column_sums.cuh"
 #include "kernels/cuda/common.cuh"
 #include "kernels/reduce.h"
 
@@ -52,26 +53,12 @@ template <typename T> void two_stage_sum(std::size_t n, const T* x, T* out, cuda
   launch({1, max_partial_blocks, stream}, final_sum_kernel<T>, blocks, out);
 }
 
-// A block covers column_tile adjacent columns (coalesced reads along a row) and row_slices
-// interleaved row sets: thread (c, s) sums rows s, s + row_slices, ... of its column in order, and
-// thread (c, 0) then adds the row_slices slice sums in order.
-constexpr int column_tile = 32;
-constexpr int row_slices = 8;
-
+// out[c] = (sum_r x[r, c]) / rows, the rows summed in block_column_sum's fixed order.
 __global__ void column_mean_kernel(int rows, int cols, const float* __restrict__ x,
                                    float* __restrict__ out) {
-  __shared__ float slice_sums[row_slices][column_tile];
-  const int c = blockIdx.x * column_tile + threadIdx.x;
-  float total = 0.0f;
-  if (c < cols)
-    for (int r = threadIdx.y; r < rows; r += row_slices) total += x[std::size_t(r) * cols + c];
-  slice_sums[threadIdx.y][threadIdx.x] = total;
-  __syncthreads();
-  if (threadIdx.y == 0 && c < cols) {
-    float column_total = 0.0f;
-    for (int s = 0; s < row_slices; ++s) column_total += slice_sums[s][threadIdx.x];
-    out[c] = column_total / float(rows);
-  }
+  const float total = block_column_sum(rows, cols, x);
+  const int c = blockIdx.x * column_sum_columns + threadIdx.x;
+  if (threadIdx.y == 0 && c < cols) out[c] = total / float(rows);
 }
 
 } // namespace
@@ -86,8 +73,8 @@ void count(std::size_t n, const std::int32_t* flags, std::int32_t* out, cudaStre
 
 void column_mean(int rows, int cols, const float* x, float* out, cudaStream_t stream) {
   if (cols <= 0) return;
-  launch({ceil_div(cols, column_tile), dim3(column_tile, row_slices), stream}, column_mean_kernel,
-         rows, cols, x, out);
+  launch({column_sum_grid(cols), column_sum_block(), stream}, column_mean_kernel, rows, cols, x,
+         out);
 }
 
 } // namespace sgan::cuda
