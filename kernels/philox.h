@@ -58,6 +58,12 @@ SGAN_HOST_DEVICE inline float philox_normal(std::uint32_t word_a, std::uint32_t 
   return index == 0 ? radius * cosf(angle) : radius * sinf(angle);
 }
 
+// Element k's normal of a block: words (0, 1) give elements 0 (cosine) and 1 (sine), words (2, 3)
+// elements 2 and 3.
+SGAN_HOST_DEVICE inline float philox_block_normal(const PhiloxBlock& r, int k) {
+  return philox_normal(r.word[k & 2], r.word[(k & 2) + 1], k & 1);
+}
+
 // A word keeps its element with probability keep_prob: word < keep_prob * 2^32, compared in
 // 64-bit integers, so CPU and GPU masks agree bitwise and keep_prob = 1 keeps everything.
 SGAN_HOST_DEVICE inline bool philox_keep(std::uint32_t word, float keep_prob) {
@@ -66,6 +72,17 @@ SGAN_HOST_DEVICE inline bool philox_keep(std::uint32_t word, float keep_prob) {
 }
 
 namespace cpu {
+// element(e, r, k) for every e = 4 b + k < n in order, r the b-th Philox block of (s, *counter):
+// the host's loop over a draw (the device's is kernels/cuda/philox_elements.cuh).
+template <typename Element>
+void for_each_philox_element(std::size_t n, const PhiloxStream& s, const std::uint64_t* counter,
+                             Element element) {
+  for (std::size_t b = 0; 4 * b < n; ++b) {
+    const PhiloxBlock r = philox_block(s, *counter, b);
+    for (int k = 0; k < 4 && 4 * b + k < n; ++k) element(4 * b + k, r, k);
+  }
+}
+
 // out[e] = lo + (hi - lo) u_e
 void philox_uniform(std::size_t n, const PhiloxStream& s, const std::uint64_t* counter, float lo,
                     float hi, float* out);

@@ -13,11 +13,9 @@ template <typename T>
 void apply_dropout_mask(std::size_t n, float keep_prob, const PhiloxStream& s,
                         const std::uint64_t* counter, const T* in, T* out) {
   check_dropout_keep_prob(keep_prob);
-  for (std::size_t e = 0; e < n; e += 4) {
-    const PhiloxBlock b = philox_block(s, *counter, e / 4);
-    for (std::size_t k = 0; k < 4 && e + k < n; ++k)
-      out[e + k] = philox_keep(b.word[k], keep_prob) ? in[e + k] / T(keep_prob) : T(0);
-  }
+  for_each_philox_element(n, s, counter, [&](std::size_t e, const PhiloxBlock& r, int k) {
+    out[e] = philox_keep(r.word[k], keep_prob) ? in[e] / T(keep_prob) : T(0);
+  });
 }
 
 } // namespace
@@ -37,14 +35,9 @@ void dropout_backward(std::size_t n, float keep_prob, const PhiloxStream& s,
 template <typename T>
 void gaussian_noise_forward(std::size_t n, float sigma, const PhiloxStream& s,
                             const std::uint64_t* counter, const T* x, T* y) {
-  for (std::size_t e = 0; e < n; e += 4) {
-    const PhiloxBlock b = philox_block(s, *counter, e / 4);
-    for (std::size_t k = 0; k < 4 && e + k < n; ++k) {
-      const std::size_t pair = k & ~std::size_t(1);
-      const float normal = sgan::philox_normal(b.word[pair], b.word[pair + 1], int(k & 1));
-      y[e + k] = std::fma(T(sigma), T(normal), x[e + k]);
-    }
-  }
+  for_each_philox_element(n, s, counter, [&](std::size_t e, const PhiloxBlock& r, int k) {
+    y[e] = std::fma(T(sigma), T(philox_block_normal(r, k)), x[e]);
+  });
 }
 
 #define SGAN_INSTANTIATE_DROPOUT(T)                                                                \

@@ -16,12 +16,12 @@ __global__ void dropout_mask_kernel(std::uint64_t n, float keep_prob, PhiloxStre
   });
 }
 
-// y[e] = fma(sigma, n_e, x[e]), n_e the e-th Philox normal (pairs (0, 1) and (2, 3) of a block).
+// y[e] = fma(sigma, n_e, x[e]), n_e the e-th Philox normal (philox_block_normal).
 __global__ void gaussian_noise_kernel(std::uint64_t n, float sigma, PhiloxStream s,
                                       const std::uint64_t* __restrict__ counter, const float* x,
                                       float* y) {
   for_each_philox_element(n, s, counter, [&](std::uint64_t e, const PhiloxBlock& r, int k) {
-    y[e] = fmaf(sigma, sgan::philox_normal(r.word[k & 2], r.word[(k & 2) + 1], k & 1), x[e]);
+    y[e] = fmaf(sigma, philox_block_normal(r, k), x[e]);
   });
 }
 

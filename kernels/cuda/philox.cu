@@ -14,12 +14,12 @@ __global__ void philox_uniform_kernel(std::uint64_t n, PhiloxStream s,
   });
 }
 
-// Words (0, 1) give elements 0 (cosine) and 1 (sine), words (2, 3) elements 2 and 3.
+// mean + stddev n_e as one fused multiply-add, as on the host (n_e: philox_block_normal).
 __global__ void philox_normal_kernel(std::uint64_t n, PhiloxStream s,
                                      const std::uint64_t* __restrict__ counter, float mean,
                                      float stddev, float* __restrict__ out) {
   for_each_philox_element(n, s, counter, [&](std::uint64_t e, const PhiloxBlock& r, int k) {
-    out[e] = fmaf(stddev, sgan::philox_normal(r.word[k & 2], r.word[(k & 2) + 1], k & 1), mean);
+    out[e] = fmaf(stddev, philox_block_normal(r, k), mean);
   });
 }
 
