@@ -158,7 +158,7 @@ stage_build() {
 # GPU test binary instead runs as SGAN_TEST_SHARDS (default 4) gtest shards, SGAN_TEST_JOBS
 # (default 12) at a time, which keeps the CPU references in parallel for a tenth of the processes.
 # Then ctest runs the rest (the PyTorch replays, label pytorch-gpu). SGAN_TEST_LABELS=L runs
-# ctest alone over label L instead, one process per case as in CI (L=. runs everything).
+# ctest alone over label L instead, as CI does (L=. runs everything).
 gpu_test_binaries() {
   local binary
   for binary in "$BUILD_DIR"/tests/kernels_cuda_* "$BUILD_DIR"/tests/kernels_cudnn_* "$BUILD_DIR"/tests/engine_gpu_*; do
