@@ -166,12 +166,17 @@ gpu_test_binaries() {
   done
 }
 
-# test_shard BINARY SHARD SHARDS LOGDIR: one gtest shard, its output in LOGDIR; says how it ended.
+# test_shard BINARY SHARD SHARDS LOGDIR: one gtest shard, its output in LOGDIR; says how it ended
+# (exit 77: every case it ran skipped, tests/support/test_main.cpp).
 test_shard() {
   local name result=0
   name="$(basename "$1")-$(($2 + 1))of$3"
   GTEST_SHARD_INDEX=$2 GTEST_TOTAL_SHARDS=$3 "$1" --gtest_brief=1 > "$4/$name.log" 2>&1 || result=$?
-  if [ $result -eq 0 ]; then echo "=== PASSED $name"; else echo "=== FAILED $name (exit $result)"; fi
+  case $result in
+    0) echo "=== PASSED $name" ;;
+    77) echo "=== SKIPPED $name (every case skipped)" ;;
+    *) echo "=== FAILED $name (exit $result)" ;;
+  esac
 }
 
 stage_test() {
@@ -193,12 +198,13 @@ stage_test() {
   grep -h '^\[  FAILED  \]' "$logdir"/*.log 2>/dev/null | sort -u >> "$logfile" || true
   bounded ctest --test-dir "$BUILD_DIR" --output-on-failure -j 8 -L pytorch-gpu \
     >> "$logfile" 2>&1 || status=$(worse "$status" $?)
-  local passed failed unfinished
+  local passed skipped failed unfinished
   passed=$(grep -c '^=== PASSED' "$logfile" || true)
+  skipped=$(grep -c '^=== SKIPPED' "$logfile" || true)
   failed=$(grep -c '^=== FAILED' "$logfile" || true)
-  unfinished=$(($(gpu_test_binaries | wc -l) * shards - passed - failed))
+  unfinished=$(($(gpu_test_binaries | wc -l) * shards - passed - skipped - failed))
   [ "$failed" -eq 0 ] || status=$(worse "$status" 1)
-  log "tests: $passed shards passed, $failed failed, $unfinished unfinished;" \
+  log "tests: $passed shards passed, $skipped skipped, $failed failed, $unfinished unfinished;" \
     "$(grep -c '^\[  FAILED  \]' "$logfile" || true) failing cases (log $logfile)"
   tail -n 15 "$logfile"
   return "$status"
@@ -219,11 +225,12 @@ stage_sanitize() {
         "$binary" --gtest_brief=1 >> "$logfile" 2>&1 || result=$?
       case $result in
         0) ;;
+        77) echo "=== SKIPPED (every case skipped): $(basename "$binary")" >> "$logfile" ;;
         124) status=124; echo "=== NOT FINISHED (deadline): $(basename "$binary")" >> "$logfile" ;;
         *) status=1; echo "=== FAILED: $(basename "$binary")" >> "$logfile" ;;
       esac
     done
-    log "$tool: $(grep -c '^=== FAILED' "$logfile") failing, $(grep -c '^=== NOT FINISHED' "$logfile") unfinished binaries (log $logfile)"
+    log "$tool: $(grep -c '^=== FAILED' "$logfile") failing, $(grep -c '^=== SKIPPED' "$logfile") skipped, $(grep -c '^=== NOT FINISHED' "$logfile") unfinished binaries (log $logfile)"
   done
   return "$status"
 }
